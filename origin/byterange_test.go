@@ -1,0 +1,47 @@
+package origin
+
+import "testing"
+
+func TestParseRangeResolve(t *testing.T) {
+	tests := []struct {
+		header string
+		size   int64
+		want   *Span // nil: header ignored (serve 200)
+		ok     bool  // satisfiable
+	}{
+		{"bytes=0-0", 10, &Span{0, 0, 10}, true},
+		{"bytes=2-5", 10, &Span{2, 5, 10}, true},
+		{"bytes=2-", 10, &Span{2, 9, 10}, true},
+		{"bytes=-3", 10, &Span{7, 9, 10}, true},
+		{"bytes=-30", 10, &Span{0, 9, 10}, true},
+		{"bytes=5-50", 10, &Span{5, 9, 10}, true},
+		{"bytes=10-", 10, &Span{}, false},
+		{"bytes=-5", 0, &Span{}, false},
+		{"bytes=0-1,3-4", 10, nil, false},
+		{"bytes=5-2", 10, nil, false},
+		{"bytes=+1-2", 10, nil, false},
+		{"bytes=-0", 10, nil, false},
+		{"bytes= 1-2", 10, &Span{1, 2, 10}, true},
+		{"items=1-2", 10, nil, false},
+		{"bytes=a-b", 10, nil, false},
+		{"bytes=", 10, nil, false},
+		{"bytes=99999999999999999999-", 10, nil, false},
+	}
+	for _, tt := range tests {
+		r := ParseRange(tt.header)
+		if tt.want == nil {
+			if r != nil {
+				t.Errorf("ParseRange(%q) = %+v, want ignored", tt.header, r)
+			}
+			continue
+		}
+		if r == nil {
+			t.Errorf("ParseRange(%q) = nil", tt.header)
+			continue
+		}
+		got, ok := r.Resolve(tt.size)
+		if ok != tt.ok || (ok && got != *tt.want) {
+			t.Errorf("%q on %d bytes: %+v %v, want %+v %v", tt.header, tt.size, got, ok, *tt.want, tt.ok)
+		}
+	}
+}
