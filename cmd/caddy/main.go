@@ -8,7 +8,7 @@ import (
 
 	_ "github.com/caddyserver/caddy/v2/modules/standard"
 
-	_ "github.com/image-cdn/image_cdn/caddymodule"
+	_ "github.com/image-cdn/image_cdn"
 )
 
 func main() {

@@ -1,0 +1,116 @@
+package caddymodule
+
+import (
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/caddyconfig"
+)
+
+// startCaddy runs a real Caddy, in this process, with one HTTP site whose
+// body is siteBody, and returns the site's base URL. In-process, so that
+// tests can swap dialContext to reach virtual-hosted bucket names.
+func startCaddy(t testing.TB, siteBody string) string {
+	t.Helper()
+	port := freePort(t)
+	cf := fmt.Sprintf(`{
+	admin off
+	persist_config off
+	auto_https off
+	log {
+		level WARN
+	}
+}
+http://127.0.0.1:%d {
+%s
+}
+`, port, siteBody)
+	cfg, _, err := caddyconfig.GetAdapter("caddyfile").Adapt([]byte(cf), nil)
+	if err != nil {
+		t.Fatalf("adapting Caddyfile: %v\n%s", err, cf)
+	}
+	if err := caddy.Load(cfg, true); err != nil {
+		t.Fatalf("loading config: %v\n%s", err, cf)
+	}
+	t.Cleanup(func() { _ = caddy.Stop() })
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		c, err := net.Dial("tcp", addr)
+		if err == nil {
+			c.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("caddy did not listen on %s: %v", addr, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return "http://" + addr
+}
+
+// loadError returns the error Caddy gives when loading the site.
+func loadError(t testing.TB, siteBody string) error {
+	t.Helper()
+	cf := fmt.Sprintf("{\n\tadmin off\n\tpersist_config off\n\tauto_https off\n}\nhttp://127.0.0.1:%d {\n%s\n}\n", freePort(t), siteBody)
+	cfg, _, err := caddyconfig.GetAdapter("caddyfile").Adapt([]byte(cf), nil)
+	if err != nil {
+		return err
+	}
+	err = caddy.Load(cfg, true)
+	if err == nil {
+		_ = caddy.Stop()
+	}
+	return err
+}
+
+func freePort(t testing.TB) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// client never follows redirects, never pools across tests, and never
+// asks for compression, so that tests see exactly what the server sent.
+var client = &http.Client{
+	Timeout:       30 * time.Second,
+	Transport:     &http.Transport{DisableCompression: true, DisableKeepAlives: true},
+	CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+}
+
+// do sends a request with headers given as "Name: value" strings. The
+// path is sent as is (no cleaning, no re-encoding).
+func do(t testing.TB, method, base, rawPath string, headers ...string) (*http.Response, string) {
+	t.Helper()
+	req, err := http.NewRequest(method, base+"/", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path, query, _ := strings.Cut(rawPath, "?")
+	req.URL.Opaque = "//" + req.URL.Host + path
+	req.URL.RawQuery = query
+	for _, h := range headers {
+		k, v, _ := strings.Cut(h, ":")
+		req.Header.Set(strings.TrimSpace(k), strings.TrimSpace(v))
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, rawPath, err)
+	}
+	defer resp.Body.Close()
+	var b strings.Builder
+	if _, err := io.Copy(&b, resp.Body); err != nil {
+		t.Fatalf("%s %s: reading body: %v", method, rawPath, err)
+	}
+	return resp, b.String()
+}

@@ -1,0 +1,154 @@
+package caddymodule
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/caddyserver/caddy/v2/caddyconfig"
+	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
+	_ "github.com/caddyserver/caddy/v2/modules/standard"
+)
+
+func TestUnmarshalCaddyfileErrors(t *testing.T) {
+	tests := []struct {
+		name, input, want string
+	}{
+		{"argument", `image_cdn foo`, "wrong argument count"},
+		{"unknown subdirective", "image_cdn {\n bogus 1\n}", `unknown subdirective "bogus"`},
+		{"origin without type", "image_cdn {\n origin\n}", "origin needs a type"},
+		{"unknown origin type", "image_cdn {\n origin gcs\n}", `unknown origin type "gcs"`},
+		{"file origin without root", "image_cdn {\n origin file\n}", "want [<name>] <root>"},
+		{"file origin too many args", "image_cdn {\n origin file a b c\n}", "want [<name>] <root>"},
+		{"file origin with block", "image_cdn {\n origin file /x {\n bucket b\n }\n}", "unexpected block"},
+		{"s3 two names", "image_cdn {\n origin s3 a b {\n bucket x\n }\n}", "at most a name"},
+		{"s3 unknown option", "image_cdn {\n origin s3 {\n bukket x\n }\n}", `unknown option "bukket"`},
+		{"s3 duplicate option", "image_cdn {\n origin s3 {\n bucket x\n bucket y\n }\n}", "bucket specified more than once"},
+		{"s3 option without value", "image_cdn {\n origin s3 {\n region\n }\n}", "region: want exactly one value, got 0"},
+		{"s3 option two values", "image_cdn {\n origin s3 {\n endpoint a b\n }\n}", "endpoint: want exactly one value, got 2"},
+		{"path_style not bool", "image_cdn {\n origin s3 {\n path_style maybe\n }\n}", `path_style: want true or false, got "maybe"`},
+		{"bad timeout", "image_cdn {\n origin s3 {\n timeout soon\n }\n}", "timeout:"},
+		{"bad retries", "image_cdn {\n origin s3 {\n max_retries 0\n }\n}", "max_retries: want a whole number ≥ 1"},
+		{"router args", "image_cdn {\n origin s3 {\n router x\n }\n}", "router: takes a block"},
+		{"router unknown", "image_cdn {\n origin s3 {\n router {\n patern x\n }\n }\n}", `router: unknown option "patern"`},
+		{"router two defaults", "image_cdn {\n origin s3 {\n router {\n default a\n default b\n }\n }\n}", "default specified more than once"},
+		{"rule without bucket", "image_cdn {\n origin s3 {\n router {\n rule x\n }\n }\n}", "rule needs a bucket name"},
+		{"bucket option unknown", "image_cdn {\n origin s3 {\n router {\n default a {\n folder x\n }\n }\n }\n}", `bucket "a": unknown option "folder"`},
+		{"allow empty", "image_cdn {\n origin s3 {\n router {\n allow\n }\n }\n}", "allow needs at least one"},
+		{"duplicate cache_control", "image_cdn {\n cache_control a\n cache_control b\n}", "cache_control specified more than once"},
+		{"bad not_found_max_age", "image_cdn {\n not_found_max_age x\n}", "not_found_max_age:"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var h Handler
+			err := h.UnmarshalCaddyfile(caddyfile.NewTestDispenser(tt.input))
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("error = %v, want it to contain %q", err, tt.want)
+			}
+		})
+	}
+}
+
+// TestAdapt checks the Caddyfile → JSON translation of every option, and
+// that the JSON is what the handler reads back.
+func TestAdapt(t *testing.T) {
+	input := `{
+	admin off
+}
+:8080 {
+	handle_path /ik/* {
+		image_cdn {
+			origin s3 primary {
+				bucket            photos
+				folder            /images/
+				endpoint          https://s3.wasabisys.com
+				region            eu-central-1
+				access_key_id     {env.AK}
+				secret_access_key {file./run/secret}
+				session_token     tok
+				path_style
+				canonical         https://cdn.example.com/ik
+				timeout           3s
+				max_retries       1
+			}
+			origin s3 routed {
+				router {
+					pattern ` + "`^(?P<bucket>[^/]+)/(?P<path>.+)$`" + `
+					default fallback-a
+					fallback b1 {
+						region us-west-2
+						path_style false
+					}
+					rule sg bucket-sg {
+						endpoint http://127.0.0.1:9000
+						access_key_id ak2
+						secret_access_key sk2
+						path_style
+					}
+					allow tenant-*
+				}
+			}
+			origin s3 {
+				router_config /etc/imagor/router.yaml
+			}
+			origin file local ./samples
+			cache_control "public, max-age=60"
+			not_found_max_age 10s
+		}
+	}
+}`
+	adapter := caddyconfig.GetAdapter("caddyfile")
+	out, warnings, err := adapter.Adapt([]byte(input), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range warnings {
+		if strings.Contains(w.Message, "not formatted") {
+			continue // the aligned values above are easier to read
+		}
+		t.Errorf("warning: %v", w)
+	}
+	// Pull the image_cdn handler out of the adapted config.
+	var cfg struct {
+		Apps struct {
+			HTTP struct {
+				Servers map[string]struct {
+					Routes []json.RawMessage `json:"routes"`
+				} `json:"servers"`
+			} `json:"http"`
+		} `json:"apps"`
+	}
+	if err := json.Unmarshal(out, &cfg); err != nil {
+		t.Fatal(err)
+	}
+	raw := string(out)
+	i := strings.Index(raw, `{"cache_control"`)
+	if i < 0 {
+		t.Fatalf("no image_cdn handler in %s", out)
+	}
+	var h Handler
+	dec := json.NewDecoder(strings.NewReader(raw[i:]))
+	dec.DisallowUnknownFields()
+	var got map[string]any
+	if err := dec.Decode(&got); err != nil {
+		t.Fatal(err)
+	}
+	if got["handler"] != "image_cdn" {
+		t.Fatalf("handler = %v", got["handler"])
+	}
+	b, _ := json.Marshal(got)
+	if err := json.Unmarshal(b, &h); err != nil {
+		t.Fatal(err)
+	}
+	want := `{"cache_control":"public, max-age=60","handler":"image_cdn","not_found_max_age":10000000000,"origins":[` +
+		`{"access_key_id":"{env.AK}","bucket":"photos","canonical":"https://cdn.example.com/ik","endpoint":"https://s3.wasabisys.com","folder":"/images/","max_retries":1,"name":"primary","path_style":true,"region":"eu-central-1","secret_access_key":"{file./run/secret}","session_token":"tok","source":"s3","timeout":3000000000},` +
+		`{"name":"routed","router":{"allow":["tenant-*"],"default":{"name":"fallback-a"},"fallbacks":[{"name":"b1","path_style":false,"region":"us-west-2"}],"pattern":"^(?P\u003cbucket\u003e[^/]+)/(?P\u003cpath\u003e.+)$","rules":[{"bucket":{"access_key_id":"ak2","endpoint":"http://127.0.0.1:9000","name":"bucket-sg","path_style":true,"secret_access_key":"sk2"},"match":"sg"}]},"source":"s3"},` +
+		`{"router_config":"/etc/imagor/router.yaml","source":"s3"},` +
+		`{"name":"local","root":"./samples","source":"file"}]}`
+	if string(b) != want {
+		t.Errorf("adapted handler:\n got %s\nwant %s", b, want)
+	}
+	if len(h.OriginsRaw) != 4 {
+		t.Errorf("origins = %d, want 4", len(h.OriginsRaw))
+	}
+}

@@ -1,0 +1,188 @@
+package caddymodule
+
+import (
+	"context"
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"path"
+	"strconv"
+	"sync"
+
+	"go.uber.org/zap"
+
+	"github.com/image-cdn/image_cdn/origin"
+)
+
+// deliver streams an object as it is stored: no transformation. Conditional
+// requests and HEAD are answered from a HEAD to the origin; everything else
+// is one GET, with the client's range forwarded so that a 1 MB slice of a
+// 2 GB video costs 1 MB.
+func (h *Handler) deliver(w http.ResponseWriter, r *http.Request, req *request) error {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		w.Header().Set("Allow", "GET, HEAD")
+		return h.fail(w, &clientError{status: http.StatusMethodNotAllowed, code: "EMETHOD", msg: "only GET and HEAD are allowed"})
+	}
+	ctx := r.Context()
+	var rng *origin.ByteRange
+	if r.Method == http.MethodGet {
+		rng = origin.ParseRange(r.Header.Get("Range"))
+	}
+
+	from := 0
+	if r.Method == http.MethodHead || hasConditions(r) {
+		info, i, err := h.stat(ctx, req.key)
+		if err != nil {
+			return h.fail(w, err)
+		}
+		o := h.origins[i]
+		switch evaluate(r, info.ETag, info.LastModified) {
+		case notModified:
+			h.setObjectHeaders(w, req, info, o)
+			writeNotModified(w)
+			return nil
+		case preconditionFailed:
+			return h.fail(w, &clientError{status: http.StatusPreconditionFailed, code: "EPRECONDITION", msg: "precondition failed"})
+		}
+		if r.Method == http.MethodHead {
+			h.setObjectHeaders(w, req, info, o)
+			w.Header().Set("Content-Length", strconv.FormatInt(info.Size, 10))
+			w.WriteHeader(http.StatusOK)
+			return nil
+		}
+		if rng != nil && !rangeApplies(r, info.ETag, info.LastModified) {
+			rng = nil
+		}
+		from = i
+	}
+
+	obj, i, err := h.open(ctx, req.key, origin.GetOptions{Range: rng}, from)
+	if err != nil {
+		var ce *clientError
+		if errors.As(err, &ce) && ce.status == http.StatusRequestedRangeNotSatisfiable {
+			if info, _, serr := h.stat(ctx, req.key); serr == nil {
+				ce.header = http.Header{"Content-Range": {"bytes */" + strconv.FormatInt(info.Size, 10)}}
+			}
+		}
+		return h.fail(w, err)
+	}
+	defer obj.Body.Close()
+
+	h.setObjectHeaders(w, req, obj.Info, h.origins[i])
+	status, length := http.StatusOK, obj.Size
+	if obj.Partial != nil {
+		status, length = http.StatusPartialContent, obj.Partial.Length()
+		w.Header().Set("Content-Range", obj.Partial.ContentRange())
+	}
+	w.Header().Set("Content-Length", strconv.FormatInt(length, 10))
+	w.WriteHeader(status)
+	h.stream(w, obj.Body, req.key)
+	return nil
+}
+
+// copyBuffers bound what a streamed body costs: one 64 KiB buffer per
+// request in flight, whatever the object's size.
+var copyBuffers = sync.Pool{New: func() any { b := make([]byte, 64<<10); return &b }}
+
+// stream copies a body to the client. The status line is gone by now, so
+// a failure can only be logged; the short body (against Content-Length)
+// tells the client.
+func (h *Handler) stream(w io.Writer, body io.Reader, key string) {
+	buf := copyBuffers.Get().(*[]byte)
+	defer copyBuffers.Put(buf)
+	if _, err := io.CopyBuffer(w, body, *buf); err != nil {
+		if c := h.logger.Check(zap.DebugLevel, "streaming interrupted"); c != nil {
+			c.Write(zap.String("key", key), zap.Error(err))
+		}
+	}
+}
+
+// stat finds the first origin that has the object, in preference order.
+// A not-found moves on; any other failure stops the search.
+func (h *Handler) stat(ctx context.Context, key string) (origin.Info, int, error) {
+	if key == "" {
+		return origin.Info{}, 0, fromOrigin("", &origin.Error{Kind: origin.NotFound, Err: errors.New("empty path")})
+	}
+	var last error
+	for i, o := range h.origins {
+		info, err := o.Stat(ctx, key)
+		if err == nil {
+			return info, i, nil
+		}
+		if !origin.IsNotFound(err) {
+			return origin.Info{}, i, fromOrigin(o.Name(), err)
+		}
+		last = err
+	}
+	return origin.Info{}, 0, fromOrigin("", last)
+}
+
+// open is stat's counterpart for GET, starting at origin index from.
+func (h *Handler) open(ctx context.Context, key string, opts origin.GetOptions, from int) (*origin.Object, int, error) {
+	if key == "" {
+		return nil, 0, fromOrigin("", &origin.Error{Kind: origin.NotFound, Err: errors.New("empty path")})
+	}
+	var last error
+	for i := from; i < len(h.origins); i++ {
+		o := h.origins[i]
+		obj, err := o.Get(ctx, key, opts)
+		if err == nil {
+			return obj, i, nil
+		}
+		if !origin.IsNotFound(err) {
+			return nil, i, fromOrigin(o.Name(), err)
+		}
+		last = err
+	}
+	return nil, 0, fromOrigin("", last)
+}
+
+// setObjectHeaders writes the representation headers shared by 200, 206,
+// 304 and HEAD answers.
+func (h *Handler) setObjectHeaders(w http.ResponseWriter, req *request, info origin.Info, o Origin) {
+	hdr := w.Header()
+	hdr.Set("Content-Type", contentType(info.ContentType, req.key))
+	if info.ETag != "" {
+		hdr.Set("ETag", info.ETag)
+	}
+	if !info.LastModified.IsZero() {
+		hdr.Set("Last-Modified", info.LastModified.UTC().Format(http.TimeFormat))
+	}
+	hdr.Set("Accept-Ranges", "bytes")
+	hdr.Set("Cache-Control", h.CacheControl)
+	// Objects are user content: never let a browser guess a more dangerous type.
+	hdr.Set("X-Content-Type-Options", "nosniff")
+	if c, ok := o.(canonicaler); ok {
+		if u := c.CanonicalURL(req.escapedPath); u != "" {
+			hdr.Set("Link", "<"+u+`>; rel="canonical"`)
+		}
+	}
+}
+
+// writeNotModified sends a 304: validators and caching headers stay, the
+// representation's own headers go (RFC 9110, section 15.4.5).
+func writeNotModified(w http.ResponseWriter) {
+	hdr := w.Header()
+	for _, k := range []string{"Content-Type", "Content-Length", "Content-Encoding", "Accept-Ranges"} {
+		hdr.Del(k)
+	}
+	w.WriteHeader(http.StatusNotModified)
+}
+
+// contentType prefers the origin's type; when the origin has none, or only
+// a generic binary one (common for uploads that did not set it), the
+// extension decides.
+func contentType(stored, key string) string {
+	switch stored {
+	case "", "application/octet-stream", "binary/octet-stream":
+		if t := mime.TypeByExtension(path.Ext(key)); t != "" {
+			return t
+		}
+		if stored != "" {
+			return stored
+		}
+		return "application/octet-stream"
+	}
+	return stored
+}

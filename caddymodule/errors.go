@@ -1,0 +1,97 @@
+package caddymodule
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+	"go.uber.org/zap"
+
+	"github.com/image-cdn/image_cdn/origin"
+)
+
+// clientError is a failure whose code and message are safe to show to the
+// client (in the Ik-Error header and to handle_errors); cause is for logs.
+type clientError struct {
+	status int
+	code   string
+	msg    string
+	cause  error
+	header http.Header // extra response headers (Content-Range on 416, Retry-After on 503)
+}
+
+func (e *clientError) Error() string { return e.code + " - " + e.msg }
+func (e *clientError) Unwrap() error { return e.cause }
+
+func badRequest(code string, err error) *clientError {
+	return &clientError{status: http.StatusBadRequest, code: code, msg: err.Error(), cause: err}
+}
+
+// fromOrigin maps an origin failure to its HTTP answer. This and fail are
+// the one place where failures become statuses.
+func fromOrigin(name string, err error) *clientError {
+	var oe *origin.Error
+	if !errors.As(err, &oe) {
+		return &clientError{status: http.StatusBadGateway, code: "EORIGIN", msg: "origin failed", cause: err}
+	}
+	who := "origin"
+	if name != "" {
+		who = "origin " + strconv.Quote(name)
+	}
+	switch oe.Kind {
+	case origin.NotFound:
+		return &clientError{status: http.StatusNotFound, code: "ENOENT", msg: "object not found in any origin", cause: err}
+	case origin.Timeout:
+		return &clientError{status: http.StatusGatewayTimeout, code: "ETIMEOUT", msg: who + " did not answer in time", cause: err}
+	case origin.RangeNotSatisfiable:
+		return &clientError{status: http.StatusRequestedRangeNotSatisfiable, code: "ERANGE", msg: "range not satisfiable", cause: err}
+	case origin.Denied:
+		return &clientError{status: http.StatusBadGateway, code: oe.Code, msg: who + " refused the request", cause: err}
+	default:
+		return &clientError{status: http.StatusBadGateway, code: oe.Code, msg: who + " is unavailable", cause: err}
+	}
+}
+
+// fail sets the error headers and returns the error to Caddy unwritten, so
+// that the site's handle_errors (if any) writes the body.
+func (h *Handler) fail(w http.ResponseWriter, err error) error {
+	var ce *clientError
+	if !errors.As(err, &ce) {
+		ce = &clientError{status: http.StatusInternalServerError, code: "EINTERNAL", msg: "internal error", cause: err}
+	}
+	hdr := w.Header()
+	for k, v := range ce.header {
+		hdr[k] = v
+	}
+	hdr.Set("Ik-Error", headerSafe(ce.Error()))
+	// A 404 may be cached briefly (the object may appear later); no other
+	// error may be cached at all, least of all a 5xx.
+	if ce.status == http.StatusNotFound && h.notFoundMaxAge() > 0 {
+		hdr.Set("Cache-Control", fmt.Sprintf("public, max-age=%d", int(h.notFoundMaxAge().Seconds())))
+	} else {
+		hdr.Set("Cache-Control", "no-store")
+	}
+	if ce.status >= 500 {
+		if c := h.logger.Check(zap.WarnLevel, "request failed"); c != nil {
+			c.Write(zap.Int("status", ce.status), zap.String("code", ce.code), zap.Error(ce.cause))
+		}
+	} else if c := h.logger.Check(zap.DebugLevel, "request refused"); c != nil {
+		c.Write(zap.Int("status", ce.status), zap.String("code", ce.code), zap.Error(ce.cause))
+	}
+	// The error handed to Caddy carries only the safe text: Caddy logs it
+	// and handle_errors may show it as {err.message}.
+	return caddyhttp.Error(ce.status, errors.New(ce.Error()))
+}
+
+// headerSafe keeps a header value to printable ASCII.
+func headerSafe(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 || r > 0x7e {
+			return '?'
+		}
+		return r
+	}, s)
+}

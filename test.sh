@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs what the tests need on a Debian machine, then runs every test.
+#   ./test.sh              # everything
+#   ./test.sh -run TestX ./caddymodule/   # arguments go to `go test`
+# The S3 server (versitygw) is started on 127.0.0.1 by the tests themselves.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+need_apt=()
+pkg-config --exists vips 2>/dev/null || need_apt+=(libvips-dev)
+command -v vips >/dev/null 2>&1 || need_apt+=(libvips-tools)
+if ((${#need_apt[@]})); then
+	echo "test.sh: installing ${need_apt[*]} (apt)"
+	SUDO=""
+	[ "$(id -u)" -eq 0 ] || SUDO=sudo
+	$SUDO apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need_apt[@]}" pkg-config gcc >/dev/null
+fi
+
+VERSITYGW_VERSION=v1.8.0
+GOBIN="$(go env GOPATH)/bin"
+if ! command -v versitygw >/dev/null 2>&1 && [ ! -x "$GOBIN/versitygw" ]; then
+	echo "test.sh: installing versitygw $VERSITYGW_VERSION (go install, about a minute)"
+	go install "github.com/versity/versitygw/cmd/versitygw@$VERSITYGW_VERSION"
+fi
+export PATH="$PATH:$GOBIN"
+
+export CGO_ENABLED=1
+if (($#)); then
+	exec go test "$@"
+fi
+exec go test -count=1 -timeout 15m ./...
