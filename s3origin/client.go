@@ -3,6 +3,8 @@ package s3origin
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -149,7 +151,11 @@ func (c *Client) Put(ctx context.Context, bucket, key string, body []byte, opts 
 	}
 	ctx, cancel := context.WithTimeoutCause(ctx, 4*c.headerTimeout(), errHeaderTimeout)
 	defer cancel()
-	_, err := c.core.PutObject(ctx, bucket, key, bytes.NewReader(body), int64(len(body)), "", "", minio.PutObjectOptions{
+	// A precomputed payload hash gives a plainly signed PUT. Without it
+	// minio-go uses aws-chunked streaming signatures over plain HTTP, which
+	// some servers store and then replay as a Content-Encoding.
+	sum := sha256.Sum256(body)
+	_, err := c.core.PutObject(ctx, bucket, key, bytes.NewReader(body), int64(len(body)), "", hex.EncodeToString(sum[:]), minio.PutObjectOptions{
 		ContentType:  opts.ContentType,
 		CacheControl: opts.CacheControl,
 		UserMetadata: meta,
@@ -225,6 +231,8 @@ func classify(ctx context.Context, bucket, key string, err error) error {
 	resp := minio.ToErrorResponse(err)
 	code := safeCode(resp.Code)
 	switch {
+	case deniedCodes[resp.Code]:
+		return &origin.Error{Kind: origin.Denied, Code: code, Err: wrapped}
 	case resp.StatusCode == http.StatusNotFound, resp.Code == "NoSuchKey", resp.Code == "NoSuchBucket",
 		// minio-go refuses names S3 could never hold before sending them.
 		resp.Code == minio.InvalidBucketName, resp.Code == "XMinioInvalidObjectName":
@@ -251,6 +259,15 @@ func classify(ctx context.Context, bucket, key string, err error) error {
 		}
 		return &origin.Error{Kind: origin.Unavailable, Code: code, Err: wrapped}
 	}
+}
+
+// deniedCodes are refusals whatever status carries them: some
+// S3-compatible servers answer an unknown access key with 404
+// (versitygw: XAdminUserNotFound), which must not read as a missing object.
+var deniedCodes = map[string]bool{
+	"AccessDenied": true, "InvalidAccessKeyId": true, "SignatureDoesNotMatch": true,
+	"XAdminUserNotFound": true, "ExpiredToken": true, "InvalidToken": true, "TokenRefreshRequired": true,
+	"AllAccessDisabled": true, "AccountProblem": true,
 }
 
 // safeCode keeps an S3 error code only if it looks like one (letters,
