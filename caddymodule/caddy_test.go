@@ -18,19 +18,31 @@ import (
 // tests can swap dialContext to reach virtual-hosted bucket names.
 func startCaddy(t testing.TB, siteBody string) string {
 	t.Helper()
+	return startCaddyLogging(t, "level WARN", siteBody)
+}
+
+// startCaddyWithLog is startCaddy with every log line, debug included,
+// written to logFile.
+func startCaddyWithLog(t testing.TB, logFile, siteBody string) string {
+	t.Helper()
+	return startCaddyLogging(t, "output file "+logFile+"\n\t\tlevel DEBUG", siteBody)
+}
+
+func startCaddyLogging(t testing.TB, logOptions, siteBody string) string {
+	t.Helper()
 	port := freePort(t)
 	cf := fmt.Sprintf(`{
 	admin off
 	persist_config off
 	auto_https off
 	log {
-		level WARN
+		%s
 	}
 }
 http://127.0.0.1:%d {
 %s
 }
-`, port, siteBody)
+`, logOptions, port, siteBody)
 	cfg, _, err := caddyconfig.GetAdapter("caddyfile").Adapt([]byte(cf), nil)
 	if err != nil {
 		t.Fatalf("adapting Caddyfile: %v\n%s", err, cf)
@@ -68,6 +80,22 @@ func loadError(t testing.TB, siteBody string) error {
 		_ = caddy.Stop()
 	}
 	return err
+}
+
+// copyDiscard reads a body to the end in small pieces.
+func copyDiscard(r io.Reader) (int64, error) {
+	buf := make([]byte, 32<<10)
+	var n int64
+	for {
+		k, err := r.Read(buf)
+		n += int64(k)
+		if err == io.EOF {
+			return n, nil
+		}
+		if err != nil {
+			return n, err
+		}
+	}
 }
 
 func freePort(t testing.TB) int {

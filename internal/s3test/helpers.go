@@ -14,12 +14,17 @@ import (
 
 const adminTimeout = 15 * time.Second
 
-// MakeBucket creates bucket name (path-style) or fails the test.
+// MakeBucket creates bucket name (path-style) or fails the test. A bucket
+// this server already owns is fine, so tests can run with -count=N.
 func (s *Server) MakeBucket(t testing.TB, name string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), adminTimeout)
 	defer cancel()
-	if err := s.client.MakeBucket(ctx, name, minio.MakeBucketOptions{Region: s.Region}); err != nil {
+	err := s.client.MakeBucket(ctx, name, minio.MakeBucketOptions{Region: s.Region})
+	if minio.ToErrorResponse(err).Code == "BucketAlreadyOwnedByYou" {
+		return
+	}
+	if err != nil {
 		t.Fatalf("s3test: make bucket %q: %v", name, err)
 	}
 }
