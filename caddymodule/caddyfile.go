@@ -2,7 +2,10 @@ package caddymodule
 
 import (
 	"strconv"
+	"strings"
 	"time"
+
+	"github.com/dustin/go-humanize"
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig"
@@ -31,16 +34,35 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //		origin file [<name>] <root>
 //		cache_control <value>        # default "public, max-age=31536000, s-maxage=31536000"
 //		not_found_max_age <duration> # how long a 404 may be cached; default 1m, negative: no-store
+//
+//		sign_key <key>               # repeatable (rotation); unsigned URLs then get 401
+//		named <name> <chain>         # tr:n-<name>; repeatable
+//		restrict_unnamed [bool]      # only n-<name> chains
+//		avif [bool]                  # negotiate AVIF for browsers that accept it
+//
+//		workers <n>                  # transforms at once; default: CPUs
+//		queue <n>                    # waiting beyond workers before 503; default 4×workers, 0: none
+//		transform_timeout <duration> # default 30s
+//		max_source_bytes <size>      # default 64MiB
+//		max_source_pixels <n>        # default 100000000 (100 MP); "100MP" also reads
+//		max_output_dimension <px>    # default 16384
+//		max_frames <n>               # default 256
+//
+//		result_storage s3 { … } | file <dir>
+//		memory_cache <size>          # e.g. 256MiB; default off
+//		check_source [bool]          # regenerate stored variants whose source changed
 //	}
 func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	d.Next() // directive name
 	if d.NextArg() {
 		return d.ArgErr()
 	}
+	var err error
 	seen := map[string]bool{}
+	repeatable := map[string]bool{"origin": true, "sign_key": true, "named": true}
 	for d.NextBlock(0) {
 		opt := d.Val()
-		if opt != "origin" {
+		if !repeatable[opt] {
 			if seen[opt] {
 				return d.Errf("image_cdn: %s specified more than once", opt)
 			}
@@ -71,11 +93,120 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 				return err
 			}
 			h.NotFoundMaxAge = caddy.Duration(dur)
+		case "sign_key":
+			var k string
+			if err := oneArg(d, &k); err != nil {
+				return err
+			}
+			h.SignKeys = append(h.SignKeys, k)
+		case "named":
+			args := d.RemainingArgs()
+			if len(args) != 2 {
+				return d.Err("named: want <name> <transformation>")
+			}
+			if h.Named == nil {
+				h.Named = map[string]string{}
+			}
+			if _, dup := h.Named[args[0]]; dup {
+				return d.Errf("named: %q defined more than once", args[0])
+			}
+			h.Named[args[0]] = args[1]
+		case "restrict_unnamed":
+			if h.RestrictUnnamed, err = optionalBool(d); err != nil {
+				return err
+			}
+		case "avif":
+			if h.AVIF, err = optionalBool(d); err != nil {
+				return err
+			}
+		case "check_source":
+			if h.CheckSource, err = optionalBool(d); err != nil {
+				return err
+			}
+		case "workers":
+			n, err := intArg(d, 1)
+			if err != nil {
+				return err
+			}
+			h.Workers = n
+		case "queue":
+			n, err := intArg(d, 0)
+			if err != nil {
+				return err
+			}
+			if n == 0 {
+				n = -1 // JSON: negative means no queue; zero means the default
+			}
+			h.Queue = n
+		case "transform_timeout":
+			dur, err := durationArg(d)
+			if err != nil {
+				return err
+			}
+			h.TransformTimeout = caddy.Duration(dur)
+		case "max_source_bytes":
+			if h.MaxSourceBytes, err = sizeArg(d); err != nil {
+				return err
+			}
+		case "memory_cache":
+			if h.MemoryCache, err = sizeArg(d); err != nil {
+				return err
+			}
+		case "max_source_pixels":
+			var v string
+			if err := oneArg(d, &v); err != nil {
+				return err
+			}
+			mp, isMP := strings.CutSuffix(strings.ToUpper(v), "MP")
+			n, err := strconv.ParseInt(mp, 10, 64)
+			if err != nil || n < 1 {
+				return d.Errf("max_source_pixels: want a pixel count such as 100000000 or 100MP, got %q", v)
+			}
+			if isMP {
+				n *= 1_000_000
+			}
+			h.MaxSourcePixels = n
+		case "max_output_dimension":
+			if h.MaxOutputDimension, err = intArg(d, 1); err != nil {
+				return err
+			}
+		case "max_frames":
+			if h.MaxFrames, err = intArg(d, 1); err != nil {
+				return err
+			}
+		case "result_storage":
+			if !d.NextArg() {
+				return d.Err("result_storage: needs a type (s3 or file)")
+			}
+			backend := d.Val()
+			modID := "http.handlers.image_cdn.result_storage." + backend
+			if _, err := caddy.GetModule(modID); err != nil {
+				return d.Errf("result_storage: unknown type %q (want s3 or file)", backend)
+			}
+			unm, err := caddyfile.UnmarshalModule(d, modID)
+			if err != nil {
+				return err
+			}
+			h.ResultStorageRaw = caddyconfig.JSONModuleObject(unm, "backend", backend, nil)
 		default:
 			return d.Errf("image_cdn: unknown subdirective %q", opt)
 		}
 	}
 	return nil
+}
+
+// sizeArg reads a byte size such as 64MiB, 1GB or 1048576.
+func sizeArg(d *caddyfile.Dispenser) (int64, error) {
+	opt := d.Val()
+	var v string
+	if err := oneArg(d, &v); err != nil {
+		return 0, err
+	}
+	n, err := humanize.ParseBytes(v)
+	if err != nil || n == 0 || n > 1<<50 {
+		return 0, d.Errf("%s: want a size such as 64MiB, got %q", opt, v)
+	}
+	return int64(n), nil
 }
 
 // oneArg reads exactly one argument into dst.

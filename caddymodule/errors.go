@@ -1,6 +1,7 @@
 package caddymodule
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -11,6 +12,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/image-cdn/image_cdn/origin"
+	"github.com/image-cdn/image_cdn/transform"
 )
 
 // clientError is a failure whose code and message are safe to show to the
@@ -94,4 +96,30 @@ func headerSafe(s string) string {
 		}
 		return r
 	}, s)
+}
+
+// fromTransform maps a transform failure to its answer.
+func fromTransform(err error) error {
+	var te *transform.Error
+	if !errors.As(err, &te) {
+		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+			return &clientError{status: http.StatusServiceUnavailable, code: "ETIMEOUT", msg: "the transformation took too long",
+				cause: err, header: http.Header{"Retry-After": {"1"}}}
+		}
+		return &clientError{status: http.StatusInternalServerError, code: "EINTERNAL", msg: "transformation failed", cause: err}
+	}
+	switch te.Kind {
+	case transform.Limit:
+		return &clientError{status: http.StatusBadRequest, code: "ELIMIT", msg: te.Error(), cause: err}
+	case transform.Unsupported:
+		return &clientError{status: http.StatusBadRequest, code: "EUNSUPPORTED", msg: te.Error(), cause: err}
+	case transform.Overloaded:
+		return &clientError{status: http.StatusServiceUnavailable, code: "EOVERLOADED", msg: te.Error(), cause: err,
+			header: http.Header{"Retry-After": {"1"}}}
+	}
+	return &clientError{status: http.StatusBadRequest, code: "ETRANSFORM", msg: te.Error(), cause: err}
+}
+
+func limitError(err error) *clientError {
+	return &clientError{status: http.StatusBadRequest, code: "ELIMIT", msg: err.Error(), cause: err}
 }

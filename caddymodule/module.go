@@ -1,6 +1,7 @@
 // Package caddymodule is the Caddy glue of image_cdn: module registration,
 // Caddyfile parsing, provisioning and the HTTP handler. The work itself lives
-// in the packages it wires together (s3origin, fileorigin, router, transform).
+// in the packages it wires together (s3origin, fileorigin, router,
+// transform, signedurl, resultstore).
 package caddymodule
 
 import (
@@ -16,6 +17,8 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/image-cdn/image_cdn/origin"
+	"github.com/image-cdn/image_cdn/resultstore"
+	"github.com/image-cdn/image_cdn/transform"
 )
 
 func init() {
@@ -28,7 +31,7 @@ const DefaultCacheControl = "public, max-age=31536000, s-maxage=31536000"
 
 // Handler serves objects from an ordered list of origins: the first origin
 // that has the object answers. Paths may carry an ImageKit transformation
-// (`/tr:w-300/…` or `?tr=w-300`).
+// (`/tr:w-300/…` or `?tr=w-300`), applied inline with libvips.
 type Handler struct {
 	// Origins in preference order. Each is a module in the
 	// http.handlers.image_cdn.origins namespace, named by its "source" key
@@ -38,13 +41,59 @@ type Handler struct {
 	// CacheControl is sent with successful responses. Default:
 	// "public, max-age=31536000, s-maxage=31536000".
 	CacheControl string `json:"cache_control,omitempty"`
-
 	// NotFoundMaxAge is how long a 404 may be cached: the object may appear
 	// later. Default 1m; negative means "no-store".
 	NotFoundMaxAge caddy.Duration `json:"not_found_max_age,omitempty"`
 
-	origins []Origin
-	logger  *zap.Logger
+	// SignKeys verify ImageKit signed URLs (ik-s, ik-t); any key may match,
+	// for rotation. When set, unsigned or badly signed URLs get 401.
+	SignKeys []string `json:"sign_keys,omitempty"`
+
+	// Named transformations, used as tr:n-<name>.
+	Named map[string]string `json:"named,omitempty"`
+	// RestrictUnnamed refuses (400) every chain that is not n-<name>.
+	RestrictUnnamed bool `json:"restrict_unnamed,omitempty"`
+	// AVIF lets format negotiation choose AVIF for browsers that accept it.
+	// Off by default: AVIF encoding costs several times WebP's CPU.
+	AVIF bool `json:"avif,omitempty"`
+
+	// Workers is the number of transformations running at once; default
+	// the number of CPUs.
+	Workers int `json:"workers,omitempty"`
+	// Queue is how many more may wait for a worker before requests get 503;
+	// default 4 × workers.
+	Queue int `json:"queue,omitempty"`
+	// TransformTimeout bounds fetching and transforming one variant;
+	// default 30s.
+	TransformTimeout caddy.Duration `json:"transform_timeout,omitempty"`
+	// Limits; zero means the default.
+	MaxSourceBytes     int64 `json:"max_source_bytes,omitempty"`     // default 64 MiB
+	MaxSourcePixels    int64 `json:"max_source_pixels,omitempty"`    // default 100 MP
+	MaxOutputDimension int   `json:"max_output_dimension,omitempty"` // default 16384
+	MaxFrames          int   `json:"max_frames,omitempty"`           // default 256
+
+	// ResultStorageRaw keeps variants once made: a module in the
+	// http.handlers.image_cdn.result_storage namespace ("s3", "file").
+	ResultStorageRaw json.RawMessage `json:"result_storage,omitempty" caddy:"namespace=http.handlers.image_cdn.result_storage inline_key=backend"`
+	// CheckSource makes a stored variant valid only while its source is
+	// unchanged: the source is stat'ed (HEAD) on every request and a
+	// changed ETag means the variant is made again.
+	CheckSource bool `json:"check_source,omitempty"`
+	// MemoryCache is the byte budget of an in-process LRU of hot variants;
+	// 0 (default) disables it.
+	MemoryCache int64 `json:"memory_cache,omitempty"`
+
+	origins   []Origin
+	signKeys  [][]byte
+	processor *transform.Processor
+	storage   resultstore.Store
+	memory    *resultstore.Memory
+	group     *resultstore.Group
+	// downloads bounds the sources held in memory at once: a token per
+	// variant being fetched or transformed (workers + queue).
+	downloads chan struct{}
+	metrics   *metrics
+	logger    *zap.Logger
 }
 
 // Origin is one place objects come from. Keys are object paths relative to
@@ -70,7 +119,8 @@ func (Handler) CaddyModule() caddy.ModuleInfo {
 	}
 }
 
-// Provision loads the origin modules. It prepares only: no network.
+// Provision loads the origin and storage modules and prepares the
+// transformation pool. It prepares only: no network.
 func (h *Handler) Provision(ctx caddy.Context) error {
 	h.logger = ctx.Logger()
 	if h.CacheControl == "" {
@@ -87,7 +137,51 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 		}
 		h.origins = append(h.origins, o)
 	}
-	return nil
+	if h.ResultStorageRaw != nil {
+		mod, err := ctx.LoadModule(h, "ResultStorageRaw")
+		if err != nil {
+			return fmt.Errorf("loading result_storage: %w", err)
+		}
+		store, ok := mod.(resultstore.Store)
+		if !ok {
+			return fmt.Errorf("result_storage: module %T is not a store", mod)
+		}
+		h.storage = store
+	}
+	h.group = new(resultstore.Group)
+	if h.MemoryCache > 0 {
+		h.memory = resultstore.NewMemory(h.MemoryCache)
+	}
+
+	repl := caddy.NewReplacer()
+	for _, k := range h.SignKeys {
+		if k = repl.ReplaceKnown(k, ""); k != "" {
+			h.signKeys = append(h.signKeys, []byte(k))
+		}
+	}
+	if len(h.SignKeys) > 0 && len(h.signKeys) == 0 {
+		return errors.New("sign_key: every key is empty (an unset placeholder?); refusing to serve unsigned")
+	}
+	if err := transform.ValidateNamed(h.Named); err != nil {
+		return fmt.Errorf("named: %w", err)
+	}
+
+	h.processor, err = sharedProcessorFor(h, transform.Config{
+		Workers:     h.Workers,
+		QueueLength: h.Queue,
+		Limits: transform.Limits{
+			MaxSourceBytes:     h.MaxSourceBytes,
+			MaxSourcePixels:    h.MaxSourcePixels,
+			MaxOutputDimension: h.MaxOutputDimension,
+			MaxFrames:          h.MaxFrames,
+		},
+	})
+	if err != nil {
+		return err
+	}
+	h.downloads = make(chan struct{}, h.workers()+h.queue())
+	h.metrics, err = newMetrics(ctx.GetMetricsRegistry())
+	return err
 }
 
 // Validate checks the provisioned configuration.
@@ -95,20 +189,49 @@ func (h *Handler) Validate() error {
 	if len(h.origins) == 0 {
 		return errors.New("image_cdn: at least one origin is required")
 	}
+	if h.CheckSource && h.storage == nil && h.memory == nil {
+		return errors.New("image_cdn: check_source needs result_storage or memory_cache")
+	}
 	return nil
 }
 
-// ServeHTTP answers one request: split the URL, resolve it against the
-// origins, and deliver the object.
+// Cleanup releases the shared transformation pool.
+func (h *Handler) Cleanup() error {
+	if h.processor != nil {
+		_, err := processors.Delete(h.processorKey())
+		return err
+	}
+	return nil
+}
+
+// ServeHTTP answers one request as a short list of named steps: split the
+// URL, check the signature, parse the transformation, then either deliver
+// the object as stored or serve the variant (caches, then fetch and
+// transform).
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, _ caddyhttp.Handler) error {
+	rec := &statusRecorder{ResponseWriter: w}
+	err := h.serve(rec, r)
+	h.metrics.observe(rec, err)
+	return err
+}
+
+func (h *Handler) serve(w *statusRecorder, r *http.Request) error {
 	req, err := parseRequest(r)
 	if err != nil {
 		return h.fail(w, err)
 	}
-	if req.hasTransform() {
-		return h.fail(w, badRequest("ETRANSFORM", errors.New("transformations are not supported yet")))
+	if err := h.checkSignature(r); err != nil {
+		return h.fail(w, err)
 	}
-	return h.deliver(w, r, req)
+	chain, err := h.parseChain(req)
+	if err != nil {
+		return h.fail(w, err)
+	}
+	if chain == nil || chain.Original() {
+		w.source = "origin"
+		return h.deliver(w, r, req)
+	}
+	return h.serveVariant(w, r, req, chain)
 }
 
 func (h *Handler) notFoundMaxAge() time.Duration {
@@ -118,12 +241,17 @@ func (h *Handler) notFoundMaxAge() time.Duration {
 	return time.Duration(h.NotFoundMaxAge)
 }
 
-// now is replaceable in tests.
-var now = time.Now
+func (h *Handler) transformTimeout() time.Duration {
+	if h.TransformTimeout <= 0 {
+		return 30 * time.Second
+	}
+	return time.Duration(h.TransformTimeout)
+}
 
 // Interface guards.
 var (
 	_ caddy.Provisioner           = (*Handler)(nil)
 	_ caddy.Validator             = (*Handler)(nil)
+	_ caddy.CleanerUpper          = (*Handler)(nil)
 	_ caddyhttp.MiddlewareHandler = (*Handler)(nil)
 )

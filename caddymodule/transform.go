@@ -1,0 +1,346 @@
+package caddymodule
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/caddyserver/caddy/v2"
+	"go.uber.org/zap"
+
+	"github.com/image-cdn/image_cdn/origin"
+	"github.com/image-cdn/image_cdn/resultstore"
+	"github.com/image-cdn/image_cdn/transform"
+)
+
+// processors shares transformation pools between handlers with the same
+// sizing and across config reloads, so that reloading does not briefly
+// double the number of libvips workers.
+var processors = caddy.NewUsagePool()
+
+type pooledProcessor struct{ *transform.Processor }
+
+func (pooledProcessor) Destruct() error { return nil }
+
+func (h *Handler) processorKey() string {
+	return fmt.Sprintf("processor:%d/%d/%d/%d/%d/%d", h.workers(), h.queue(), h.MaxSourceBytes, h.MaxSourcePixels, h.MaxOutputDimension, h.MaxFrames)
+}
+
+func sharedProcessorFor(h *Handler, cfg transform.Config) (*transform.Processor, error) {
+	v, _, err := processors.LoadOrNew(h.processorKey(), func() (caddy.Destructor, error) {
+		return pooledProcessor{transform.NewProcessor(cfg)}, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return v.(pooledProcessor).Processor, nil
+}
+
+func (h *Handler) workers() int {
+	if h.Workers > 0 {
+		return h.Workers
+	}
+	return runtime.NumCPU()
+}
+
+func (h *Handler) queue() int {
+	switch {
+	case h.Queue > 0:
+		return h.Queue
+	case h.Queue < 0:
+		return 0
+	}
+	return 4 * h.workers()
+}
+
+func (h *Handler) maxSourceBytes() int64 {
+	if h.MaxSourceBytes > 0 {
+		return h.MaxSourceBytes
+	}
+	return transform.DefaultMaxSourceBytes
+}
+
+// parseChain reads the path and query chains; nil means no transformation.
+func (h *Handler) parseChain(req *request) (*transform.Chain, error) {
+	if !req.hasTransform() {
+		return nil, nil
+	}
+	if req.hasPathChain && req.pathChain == "" || req.hasQueryChain && req.queryChain == "" {
+		return nil, badRequest("ETRANSFORM", errors.New("empty transformation: give at least one parameter, e.g. tr:w-300"))
+	}
+	chain, err := transform.Parse(req.pathChain, req.queryChain, transform.ParseOptions{Named: h.Named, RestrictUnnamed: h.RestrictUnnamed})
+	if err != nil {
+		return nil, fromTransform(err)
+	}
+	return chain, nil
+}
+
+// variant is one requested output: the object, the chain and the format.
+type variant struct {
+	req        *request
+	chain      *transform.Chain
+	canonical  string
+	format     transform.Format
+	negotiated bool
+	// storeKey names the variant in memory and result storage.
+	storeKey string
+	// source is the object's metadata when it was stat'ed, and from is the
+	// index of the origin that has it.
+	source *origin.Info
+	from   int
+}
+
+// serveVariant answers a transformation: from memory, from result storage,
+// or by fetching and transforming the source once for all who ask.
+func (h *Handler) serveVariant(w *statusRecorder, r *http.Request, req *request, chain *transform.Chain) error {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		w.Header().Set("Allow", "GET, HEAD")
+		return h.fail(w, &clientError{status: http.StatusMethodNotAllowed, code: "EMETHOD", msg: "only GET and HEAD are allowed"})
+	}
+	v, err := h.resolveVariant(r, req, chain)
+	if err != nil {
+		return h.fail(w, err)
+	}
+	if e, detail := h.lookup(r, v); e != nil {
+		w.source = detail
+		return h.writeVariant(w, r, v, e, "hit; detail="+detail)
+	}
+	// A 304 needs only the source's metadata: no download, no transform.
+	if v.source != nil {
+		etag := variantETag(v.source.ETag, v.canonical, v.format)
+		if evaluate(r, etag, v.source.LastModified) == notModified {
+			w.source = "origin"
+			h.setVariantHeaders(w, v, &resultstore.Entry{ETag: etag, LastModified: v.source.LastModified}, "fwd=miss")
+			writeNotModified(w)
+			return nil
+		}
+	}
+	e, _, err := h.group.Do(r.Context(), v.storeKey, func(ctx context.Context) (*resultstore.Entry, error) {
+		return h.render(ctx, v)
+	})
+	if err != nil {
+		return h.fail(w, err)
+	}
+	w.source = "transform"
+	status := "fwd=miss"
+	if h.storage != nil || h.memory != nil {
+		status += "; stored"
+	}
+	return h.writeVariant(w, r, v, e, status)
+}
+
+// resolveVariant decides the output format and the storage key. The source
+// is stat'ed first only when something needs its metadata before the
+// caches are asked: check_source, a name without a known image extension,
+// or a conditional request with no cache to answer it.
+func (h *Handler) resolveVariant(r *http.Request, req *request, chain *transform.Chain) (*variant, error) {
+	v := &variant{req: req, chain: chain, canonical: chain.Canonical()}
+	sourceType := transform.SourceType("", req.key)
+	if h.CheckSource || !transform.IsImageType(sourceType) || (h.storage == nil && h.memory == nil && hasConditions(r)) {
+		info, i, err := h.stat(r.Context(), req.key)
+		if err != nil {
+			return nil, err
+		}
+		v.source, v.from = &info, i
+		sourceType = transform.SourceType(info.ContentType, req.key)
+		if !transform.IsImageType(sourceType) {
+			return nil, badRequest("EUNSUPPORTED", fmt.Errorf("the object is %s, not an image: it can only be delivered as is (without tr)", typeForMessage(sourceType)))
+		}
+	}
+	f, negotiated, err := chain.OutputFormat(sourceType, r.Header.Get("Accept"), h.AVIF)
+	if err != nil {
+		return nil, fromTransform(err)
+	}
+	v.format, v.negotiated = f, negotiated
+	v.storeKey = resultstore.Key(req.key, v.canonical, strings.TrimPrefix(f.Ext(), "."))
+	return v, nil
+}
+
+// lookup asks the memory cache, then result storage. A conditional request
+// that storage can answer from metadata never reads the stored body.
+func (h *Handler) lookup(r *http.Request, v *variant) (*resultstore.Entry, string) {
+	ctx := r.Context()
+	fresh := func(e *resultstore.Entry) bool {
+		return !h.CheckSource || v.source == nil || e.SourceETag == v.source.ETag
+	}
+	if h.memory != nil {
+		if e, err := h.memory.Get(ctx, v.storeKey); err == nil && fresh(e) {
+			return e, "memory"
+		}
+	}
+	if h.storage == nil {
+		return nil, ""
+	}
+	if r.Header.Get("If-None-Match") != "" {
+		e, err := h.storage.Stat(ctx, v.storeKey)
+		if err == nil && fresh(e) && evaluate(r, e.ETag, e.LastModified) == notModified {
+			return e, "storage"
+		}
+		h.logStoreError("stat", v.storeKey, err)
+	}
+	e, err := h.storage.Get(ctx, v.storeKey)
+	if err != nil {
+		h.logStoreError("get", v.storeKey, err)
+		return nil, ""
+	}
+	if !fresh(e) {
+		return nil, ""
+	}
+	if h.memory != nil {
+		_ = h.memory.Put(ctx, v.storeKey, e)
+	}
+	return e, "storage"
+}
+
+// render fetches the source and transforms it. It runs once per variant
+// however many requests wait for it (resultstore.Group), and stores the
+// result in memory now and in result storage after the response.
+func (h *Handler) render(ctx context.Context, v *variant) (*resultstore.Entry, error) {
+	ctx, cancel := context.WithTimeout(ctx, h.transformTimeout())
+	defer cancel()
+	// Admission before the download: under a flood, memory holds at most
+	// workers + queue sources, and the rest get 503 at once.
+	select {
+	case h.downloads <- struct{}{}:
+		defer func() { <-h.downloads }()
+	default:
+		return nil, fromTransform(transform.ErrOverloaded)
+	}
+
+	src, info, err := h.fetchSource(ctx, v)
+	if err != nil {
+		return nil, err
+	}
+	start := time.Now()
+	res, err := h.processor.Process(ctx, src, v.chain, v.format)
+	h.metrics.transformed(v.format, time.Since(start), err)
+	if err != nil {
+		if errors.Is(err, context.DeadlineExceeded) {
+			return nil, &clientError{status: http.StatusServiceUnavailable, code: "ETIMEOUT", msg: "the transformation took too long",
+				cause: err, header: http.Header{"Retry-After": {"1"}}}
+		}
+		return nil, fromTransform(err)
+	}
+	e := &resultstore.Entry{
+		Body:         res.Body,
+		ContentType:  v.format.ContentType(),
+		ETag:         variantETag(info.ETag, v.canonical, v.format),
+		SourceETag:   info.ETag,
+		LastModified: info.LastModified,
+	}
+	if h.memory != nil {
+		_ = h.memory.Put(ctx, v.storeKey, e)
+	}
+	if h.storage != nil {
+		// After the response, never before it; a failing store only logs.
+		go func(ctx context.Context) {
+			ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+			defer cancel()
+			if err := h.storage.Put(ctx, v.storeKey, e); err != nil {
+				h.logger.Warn("result storage write failed", zap.String("key", v.storeKey), zap.Error(err))
+			}
+		}(context.WithoutCancel(ctx))
+	}
+	return e, nil
+}
+
+// fetchSource downloads the source into memory, within the byte limit.
+func (h *Handler) fetchSource(ctx context.Context, v *variant) ([]byte, origin.Info, error) {
+	obj, _, err := h.open(ctx, v.req.key, origin.GetOptions{}, v.from)
+	if err != nil {
+		return nil, origin.Info{}, err
+	}
+	defer obj.Body.Close()
+	if t := transform.SourceType(obj.ContentType, v.req.key); !transform.IsImageType(t) {
+		return nil, origin.Info{}, badRequest("EUNSUPPORTED", fmt.Errorf("the object is %s, not an image: it can only be delivered as is (without tr)", typeForMessage(t)))
+	}
+	limit := h.maxSourceBytes()
+	if obj.Size > limit {
+		return nil, origin.Info{}, limitError(fmt.Errorf("the source is %d bytes, over the %d-byte limit", obj.Size, limit))
+	}
+	buf := bytes.NewBuffer(make([]byte, 0, obj.Size+bytes.MinRead))
+	if _, err := buf.ReadFrom(io.LimitReader(obj.Body, limit+1)); err != nil {
+		if ctx.Err() != nil {
+			return nil, origin.Info{}, fromOrigin("", &origin.Error{Kind: origin.Timeout, Code: "Timeout", Err: err})
+		}
+		return nil, origin.Info{}, fromOrigin("", &origin.Error{Kind: origin.Unavailable, Code: "ReadError", Err: err})
+	}
+	if int64(buf.Len()) > limit {
+		return nil, origin.Info{}, limitError(fmt.Errorf("the source is over the %d-byte limit", limit))
+	}
+	return buf.Bytes(), obj.Info, nil
+}
+
+// variantETag is strong and specific to the variant: the same source,
+// chain and format give the same tag on every instance, after restarts.
+func variantETag(sourceETag, canonical string, f transform.Format) string {
+	sum := sha256.Sum256([]byte(sourceETag + "\x00" + canonical + "\x00" + string(f)))
+	return `"` + hex.EncodeToString(sum[:16]) + `"`
+}
+
+// writeVariant sends a variant; http.ServeContent answers conditional,
+// HEAD and Range requests from the headers set here.
+func (h *Handler) writeVariant(w http.ResponseWriter, r *http.Request, v *variant, e *resultstore.Entry, cacheStatus string) error {
+	h.setVariantHeaders(w, v, e, cacheStatus)
+	http.ServeContent(w, r, "", e.LastModified, bytes.NewReader(e.Body))
+	return nil
+}
+
+func (h *Handler) setVariantHeaders(w http.ResponseWriter, v *variant, e *resultstore.Entry, cacheStatus string) {
+	hdr := w.Header()
+	if e.ContentType != "" {
+		hdr.Set("Content-Type", e.ContentType)
+	}
+	hdr.Set("ETag", e.ETag)
+	hdr.Set("Cache-Control", h.CacheControl)
+	hdr.Set("X-Content-Type-Options", "nosniff")
+	hdr.Set("Cache-Status", "image_cdn; "+cacheStatus)
+	if v.negotiated {
+		hdr.Add("Vary", "Accept")
+	}
+	if u := h.canonicalURL(v); u != "" {
+		hdr.Set("Link", "<"+u+`>; rel="canonical"`)
+	}
+}
+
+// canonicalURL uses the origin known to hold the source, or, when the
+// variant came from a cache without asking any origin, the first origin
+// that has a canonical base.
+func (h *Handler) canonicalURL(v *variant) string {
+	if v.source != nil {
+		if c, ok := h.origins[v.from].(canonicaler); ok {
+			return c.CanonicalURL(v.req.escapedPath)
+		}
+		return ""
+	}
+	for _, o := range h.origins {
+		if c, ok := o.(canonicaler); ok {
+			if u := c.CanonicalURL(v.req.escapedPath); u != "" {
+				return u
+			}
+		}
+	}
+	return ""
+}
+
+func (h *Handler) logStoreError(op, key string, err error) {
+	if err == nil || errors.Is(err, resultstore.ErrNotFound) {
+		return
+	}
+	h.logger.Warn("result storage "+op+" failed; serving as a miss", zap.String("key", key), zap.Error(err))
+}
+
+func typeForMessage(t string) string {
+	if t == "" {
+		return "of unknown type"
+	}
+	return t
+}
