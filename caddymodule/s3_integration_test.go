@@ -33,7 +33,7 @@ func TestS3AddressingStyles(t *testing.T) {
 
 	tests := []struct {
 		name, endpoint, extra string
-		wantHost, wantPath string
+		wantHost, wantPath    string
 	}{
 		{"virtual-hosted (default)", proxy.VirtualEndpoint(), "", fmt.Sprintf("styles.localhost:%d", proxy.Port), "/a/photo.jpg"},
 		{"path style", proxy.Endpoint(), "path_style", fmt.Sprintf("127.0.0.1:%d", proxy.Port), "/styles/a/photo.jpg"},
