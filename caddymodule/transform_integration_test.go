@@ -1,0 +1,228 @@
+package caddymodule
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// Accept headers as browsers send them for <img>.
+const (
+	acceptChrome  = "image/avif,image/webp,image/apng,image/svg+xml,image/*,*/*;q=0.8"
+	acceptSafari  = "image/webp,image/png,image/svg+xml,image/*;q=0.8,video/*;q=0.8,*/*;q=0.5" // Safari 14-15: WebP, no AVIF
+	acceptOldIE   = "image/png,image/svg+xml,image/*;q=0.8,*/*;q=0.5"
+	acceptCurl    = "*/*"
+	acceptFirefox = "image/avif,image/webp,*/*"
+)
+
+func TestTransformThroughCaddyAndS3(t *testing.T) {
+	s3srv.MakeBucket(t, "transforms")
+	s3srv.Put(t, "transforms", "photos/sunset.jpg", sample(t, "photos/sunset.jpg"), "image/jpeg") // 1600×1067
+	s3srv.Put(t, "transforms", "logo.png", sample(t, "logo.png"), "image/png")                     // 389×66, alpha
+	s3srv.Put(t, "transforms", "noext", sample(t, "photos/sunset.jpg"), "image/jpeg")
+	s3srv.Put(t, "transforms", "doc.txt", []byte("not an image"), "text/plain")
+	s3srv.Put(t, "transforms", "fake.jpg", []byte("not an image either"), "image/jpeg")
+	proxy := s3srv.RecordingProxy(t)
+	base := startCaddy(t, site(s3Block("o", proxy.VirtualEndpoint(), "bucket transforms"),
+		"named thumb w-100,h-100", "avif"))
+
+	tests := []struct {
+		name, path, accept string
+		want               decoded
+		vary               bool
+	}{
+		{"path form, chrome", "/tr:w-300,h-200/photos/sunset.jpg", acceptChrome, decoded{"avif", 300, 200, false}, true},
+		{"query form, safari", "/photos/sunset.jpg?tr=w-300,h-200", acceptSafari, decoded{"webp", 300, 200, false}, true},
+		{"old browser gets the source family", "/tr:w-300/photos/sunset.jpg", acceptOldIE, decoded{"jpeg", 300, 200, false}, true},
+		{"curl gets the source family", "/tr:w-300/photos/sunset.jpg", acceptCurl, decoded{"jpeg", 300, 200, false}, true},
+		{"png with alpha stays png", "/tr:h-33/logo.png", acceptOldIE, decoded{"png", 194, 33, true}, true},
+		{"png with alpha to webp keeps alpha", "/tr:h-33/logo.png", "image/webp,*/*", decoded{"webp", 194, 33, true}, true},
+		{"explicit format is not negotiated", "/tr:w-300,f-webp/photos/sunset.jpg", acceptOldIE, decoded{"webp", 300, 200, false}, false},
+		{"fraction of the source", "/tr:w-0.25/photos/sunset.jpg", acceptCurl, decoded{"jpeg", 400, 267, false}, true},
+		{"both forms: path then query", "/tr:w-800/photos/sunset.jpg?tr=w-100", acceptCurl, decoded{"jpeg", 100, 67, false}, true},
+		{"named", "/tr:n-thumb/photos/sunset.jpg", acceptCurl, decoded{"jpeg", 100, 100, false}, true},
+		{"no extension: type from the origin", "/tr:w-64/noext", acceptCurl, decoded{"jpeg", 64, 43, false}, true},
+		{"pad_resize", "/tr:w-300,h-300,cm-pad_resize,bg-FFFFFF/photos/sunset.jpg", acceptCurl, decoded{"jpeg", 300, 300, false}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			resp, body := do(t, "GET", base, tt.path, "Accept: "+tt.accept)
+			if resp.StatusCode != 200 {
+				t.Fatalf("GET %s = %d %s", tt.path, resp.StatusCode, resp.Header.Get("Ik-Error"))
+			}
+			got := decode(t, body)
+			// One pixel of rounding either way is libvips' business.
+			if got.format != tt.want.format || abs(got.width-tt.want.width) > 1 || abs(got.height-tt.want.height) > 1 || got.alpha != tt.want.alpha {
+				t.Errorf("got %+v, want %+v", got, tt.want)
+			}
+			if ct := resp.Header.Get("Content-Type"); ct != "image/"+tt.want.format {
+				t.Errorf("Content-Type = %q", ct)
+			}
+			if hasVary := strings.Contains(resp.Header.Get("Vary"), "Accept"); hasVary != tt.vary {
+				t.Errorf("Vary = %q, want Accept: %v", resp.Header.Get("Vary"), tt.vary)
+			}
+			for _, h := range []string{"ETag", "Last-Modified", "Content-Length", "Cache-Control", "Cache-Status"} {
+				if resp.Header.Get(h) == "" {
+					t.Errorf("missing %s", h)
+				}
+			}
+			if !strings.HasPrefix(resp.Header.Get("ETag"), `"`) {
+				t.Errorf("ETag %q is not strong", resp.Header.Get("ETag"))
+			}
+		})
+	}
+
+	t.Run("one canonical variant per meaning", func(t *testing.T) {
+		etag := func(path, accept string) string {
+			resp, _ := do(t, "GET", base, path, "Accept: "+accept)
+			return resp.Header.Get("ETag")
+		}
+		a := etag("/tr:w-300,h-200/photos/sunset.jpg", acceptSafari)
+		if b := etag("/photos/sunset.jpg?tr=h-200,w-300", acceptSafari); a != b {
+			t.Errorf("tr:w-300,h-200 and ?tr=h-200,w-300 differ: %s %s", a, b)
+		}
+		if c := etag("/tr:w-300,h-200/photos/sunset.jpg", acceptOldIE); a == c {
+			t.Errorf("WebP and JPEG variants share the ETag %s", a)
+		}
+	})
+
+	t.Run("304 and HEAD without downloading the source", func(t *testing.T) {
+		resp, _ := do(t, "GET", base, "/tr:w-120/photos/sunset.jpg", "Accept: "+acceptSafari)
+		etag := resp.Header.Get("ETag")
+		proxy.Reset()
+		resp, body := do(t, "GET", base, "/tr:w-120/photos/sunset.jpg", "Accept: "+acceptSafari, "If-None-Match: "+etag)
+		if resp.StatusCode != 304 || body != "" || resp.Header.Get("ETag") != etag || !strings.Contains(resp.Header.Get("Vary"), "Accept") {
+			t.Errorf("conditional = %d etag %q vary %q", resp.StatusCode, resp.Header.Get("ETag"), resp.Header.Get("Vary"))
+		}
+		for _, r := range proxy.Requests() {
+			if r.Method != "HEAD" {
+				t.Errorf("a 304 cost a %s %s at the origin", r.Method, r.Path)
+			}
+		}
+		resp, body = do(t, "HEAD", base, "/tr:w-120/photos/sunset.jpg", "Accept: "+acceptSafari)
+		if resp.StatusCode != 200 || body != "" || resp.Header.Get("Content-Type") != "image/webp" {
+			t.Errorf("HEAD = %d %q", resp.StatusCode, resp.Header.Get("Content-Type"))
+		}
+	})
+
+	errorsTests := []struct {
+		name, path string
+		status     int
+		ikError    string
+	}{
+		{"unknown parameter", "/tr:zz-3/photos/sunset.jpg", 400, "ETRANSFORM - zz"},
+		{"bad value", "/tr:w-abc/photos/sunset.jpg", 400, "ETRANSFORM - w"},
+		{"empty chain", "/tr:/photos/sunset.jpg", 400, "ETRANSFORM - empty"},
+		{"empty query chain", "/photos/sunset.jpg?tr=", 400, "ETRANSFORM - empty"},
+		{"unknown named", "/tr:n-nope/photos/sunset.jpg", 400, "ETRANSFORM - n"},
+		{"too large output", "/tr:w-20000/photos/sunset.jpg", 400, "ELIMIT - "},
+		{"not an image", "/tr:w-100/doc.txt", 400, "EUNSUPPORTED - "},
+		{"undecodable image", "/tr:w-100/fake.jpg", 400, "EUNSUPPORTED - "},
+		{"missing", "/tr:w-100/photos/none.jpg", 404, "ENOENT - "},
+		{"tr twice in the query", "/photos/sunset.jpg?tr=w-1&tr=w-2", 400, "ETRANSFORM - tr given more than once"},
+	}
+	for _, tt := range errorsTests {
+		t.Run(tt.name, func(t *testing.T) {
+			resp, _ := do(t, "GET", base, tt.path, "Accept: "+acceptChrome)
+			if resp.StatusCode != tt.status || !strings.HasPrefix(resp.Header.Get("Ik-Error"), tt.ikError) {
+				t.Errorf("GET %s = %d %q, want %d %q", tt.path, resp.StatusCode, resp.Header.Get("Ik-Error"), tt.status, tt.ikError)
+			}
+			if cc := resp.Header.Get("Cache-Control"); tt.status != 404 && cc != "no-store" {
+				t.Errorf("Cache-Control = %q, want no-store", cc)
+			}
+		})
+	}
+	t.Run("non-images still pass through without tr", func(t *testing.T) {
+		if resp, body := do(t, "GET", base, "/doc.txt"); resp.StatusCode != 200 || body != "not an image" {
+			t.Errorf("GET doc.txt = %d %q", resp.StatusCode, body)
+		}
+		if resp, body := do(t, "GET", base, "/tr:orig-true/doc.txt"); resp.StatusCode != 200 || body != "not an image" {
+			t.Errorf("orig-true = %d %q", resp.StatusCode, body)
+		}
+	})
+}
+
+func TestTransformLimitsAndOverload(t *testing.T) {
+	s3srv.MakeBucket(t, "limits")
+	s3srv.Put(t, "limits", "a.jpg", sample(t, "photos/sunset.jpg"), "image/jpeg")
+	s3srv.Put(t, "limits", "b.jpg", sample(t, "photos/seeding.jpg"), "image/jpeg")
+
+	t.Run("source bytes", func(t *testing.T) {
+		base := startCaddy(t, site(s3Block("o", s3srv.Endpoint(), "bucket limits", "path_style"), "max_source_bytes 10KiB"))
+		resp, _ := do(t, "GET", base, "/tr:w-10/a.jpg")
+		if resp.StatusCode != 400 || !strings.HasPrefix(resp.Header.Get("Ik-Error"), "ELIMIT - ") {
+			t.Errorf("= %d %q", resp.StatusCode, resp.Header.Get("Ik-Error"))
+		}
+	})
+	t.Run("source pixels", func(t *testing.T) {
+		base := startCaddy(t, site(s3Block("o", s3srv.Endpoint(), "bucket limits", "path_style"), "max_source_pixels 1MP"))
+		resp, _ := do(t, "GET", base, "/tr:w-10/a.jpg")
+		if resp.StatusCode != 400 || !strings.HasPrefix(resp.Header.Get("Ik-Error"), "ELIMIT - ") {
+			t.Errorf("= %d %q", resp.StatusCode, resp.Header.Get("Ik-Error"))
+		}
+	})
+	t.Run("overload is 503 with Retry-After", func(t *testing.T) {
+		proxy := s3srv.RecordingProxy(t)
+		proxy.SetDelay(1500 * time.Millisecond)
+		base := startCaddy(t, site(s3Block("o", proxy.Endpoint(), "bucket limits", "path_style"), "workers 1", "queue 0"))
+		var wg sync.WaitGroup
+		wg.Add(1)
+		var first int
+		go func() {
+			defer wg.Done()
+			resp, _ := do(t, "GET", base, "/tr:w-10/a.jpg")
+			first = resp.StatusCode
+		}()
+		time.Sleep(300 * time.Millisecond) // the first request now holds the only slot
+		start := time.Now()
+		resp, _ := do(t, "GET", base, "/tr:w-20/b.jpg")
+		if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" {
+			t.Errorf("second = %d, Retry-After %q", resp.StatusCode, resp.Header.Get("Retry-After"))
+		}
+		if d := time.Since(start); d > time.Second {
+			t.Errorf("the 503 waited %v instead of answering at once", d)
+		}
+		wg.Wait()
+		if first != 200 {
+			t.Errorf("first = %d", first)
+		}
+	})
+	t.Run("identical concurrent misses are transformed once", func(t *testing.T) {
+		proxy := s3srv.RecordingProxy(t)
+		proxy.SetDelay(300 * time.Millisecond)
+		base := startCaddy(t, site(s3Block("o", proxy.Endpoint(), "bucket limits", "path_style")))
+		var wg sync.WaitGroup
+		codes := make([]int, 8)
+		for i := range codes {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				resp, _ := do(t, "GET", base, "/tr:w-33/a.jpg")
+				codes[i] = resp.StatusCode
+			}()
+		}
+		wg.Wait()
+		gets := 0
+		for _, r := range proxy.Requests() {
+			if r.Method == "GET" {
+				gets++
+			}
+		}
+		if gets != 1 {
+			t.Errorf("8 identical requests made %d GETs at the origin, want 1", gets)
+		}
+		if fmt.Sprint(codes) != fmt.Sprint([]int{200, 200, 200, 200, 200, 200, 200, 200}) {
+			t.Errorf("statuses %v", codes)
+		}
+	})
+}
+
+func abs(n int) int {
+	if n < 0 {
+		return -n
+	}
+	return n
+}
