@@ -21,7 +21,7 @@ const (
 func TestTransformThroughCaddyAndS3(t *testing.T) {
 	s3srv.MakeBucket(t, "transforms")
 	s3srv.Put(t, "transforms", "photos/sunset.jpg", sample(t, "photos/sunset.jpg"), "image/jpeg") // 1600×1067
-	s3srv.Put(t, "transforms", "logo.png", sample(t, "logo.png"), "image/png")                     // 389×66, alpha
+	s3srv.Put(t, "transforms", "logo.png", sample(t, "logo.png"), "image/png")                    // 389×66, alpha
 	s3srv.Put(t, "transforms", "noext", sample(t, "photos/sunset.jpg"), "image/jpeg")
 	s3srv.Put(t, "transforms", "doc.txt", []byte("not an image"), "text/plain")
 	s3srv.Put(t, "transforms", "fake.jpg", []byte("not an image either"), "image/jpeg")
