@@ -23,7 +23,9 @@ func TestSignedURLs(t *testing.T) {
 	}`)
 	t.Setenv("TEST_SIGN_KEY", "unused") // placeholders resolve at provision, which already happened
 	key := []byte("old-key")
-	sign := func(p string, exp time.Time) string { return "/your_id/" + strings.TrimPrefix(signedurl.Sign(p, key, exp), "/") }
+	sign := func(p string, exp time.Time) string {
+		return "/your_id/" + strings.TrimPrefix(signedurl.Sign(p, key, exp), "/")
+	}
 
 	expired := sign("tr:w-10/photos/sunset.jpg", time.Now().Add(-time.Minute))
 	valid := sign("tr:w-10/photos/sunset.jpg?v=2&tr=h-10", time.Now().Add(time.Hour))
