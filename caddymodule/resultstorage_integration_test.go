@@ -96,6 +96,24 @@ func TestS3ResultStorage(t *testing.T) {
 		}
 	})
 
+	t.Run("304 for a variant not stored yet costs a HEAD", func(t *testing.T) {
+		const p = "/tr:w-77/photos/changing.jpg"
+		plain := startCaddy(t, site(s3Block("o", s3srv.Endpoint(), "bucket rs-source", "path_style")))
+		resp, _ := do(t, "GET", plain, p, "Accept: "+acceptOldIE)
+		tag := resp.Header.Get("ETag")
+		base := startCaddy(t, config())
+		originProxy.Reset()
+		resp, _ = do(t, "GET", base, p, "Accept: "+acceptOldIE, "If-None-Match: "+tag)
+		if resp.StatusCode != 304 {
+			t.Errorf("= %d, want 304", resp.StatusCode)
+		}
+		for _, r := range originProxy.Requests() {
+			if r.Method != "HEAD" {
+				t.Errorf("the 304 cost a %s at the origin", r.Method)
+			}
+		}
+	})
+
 	t.Run("check_source regenerates after the source changes", func(t *testing.T) {
 		base := startCaddy(t, config("check_source"))
 		const p = "/tr:w-64/photos/changing.jpg"

@@ -114,6 +114,13 @@ func (h *Handler) serveVariant(w *statusRecorder, r *http.Request, req *request,
 		return h.writeVariant(w, r, v, e, "hit; detail="+detail)
 	}
 	// A 304 needs only the source's metadata: no download, no transform.
+	if v.source == nil && hasConditions(r) {
+		info, i, err := h.stat(r.Context(), req.key)
+		if err != nil {
+			return h.fail(w, err)
+		}
+		v.source, v.from = &info, i
+	}
 	if v.source != nil {
 		etag := variantETag(v.source.ETag, v.canonical, v.format)
 		if evaluate(r, etag, v.source.LastModified) == notModified {
