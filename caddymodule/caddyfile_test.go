@@ -37,6 +37,22 @@ func TestUnmarshalCaddyfileErrors(t *testing.T) {
 		{"allow empty", "image_cdn {\n origin s3 {\n router {\n allow\n }\n }\n}", "allow needs at least one"},
 		{"duplicate cache_control", "image_cdn {\n cache_control a\n cache_control b\n}", "cache_control specified more than once"},
 		{"bad not_found_max_age", "image_cdn {\n not_found_max_age x\n}", "not_found_max_age:"},
+		{"sign_key without value", "image_cdn {\n sign_key\n}", "sign_key: want exactly one value"},
+		{"named one arg", "image_cdn {\n named thumb\n}", "named: want <name> <transformation>"},
+		{"named twice", "image_cdn {\n named a w-1\n named a w-2\n}", `named: "a" defined more than once`},
+		{"avif not bool", "image_cdn {\n avif yes please\n}", "avif: takes at most one value"},
+		{"workers zero", "image_cdn {\n workers 0\n}", "workers: want a whole number ≥ 1"},
+		{"queue negative", "image_cdn {\n queue -1\n}", "queue: want a whole number ≥ 0"},
+		{"bad size", "image_cdn {\n memory_cache lots\n}", `memory_cache: want a size such as 64MiB, got "lots"`},
+		{"bad pixels", "image_cdn {\n max_source_pixels many\n}", "max_source_pixels: want a pixel count"},
+		{"bad dimension", "image_cdn {\n max_output_dimension 0\n}", "max_output_dimension: want a whole number ≥ 1"},
+		{"bad transform_timeout", "image_cdn {\n transform_timeout forever\n}", "transform_timeout:"},
+		{"result_storage without type", "image_cdn {\n result_storage\n}", "result_storage: needs a type"},
+		{"result_storage unknown type", "image_cdn {\n result_storage redis\n}", `result_storage: unknown type "redis"`},
+		{"result_storage twice", "image_cdn {\n result_storage file /a\n result_storage file /b\n}", "result_storage specified more than once"},
+		{"result_storage file args", "image_cdn {\n result_storage file\n}", "want exactly one directory"},
+		{"result_storage s3 unknown", "image_cdn {\n result_storage s3 {\n router {\n }\n }\n}", `result_storage s3: unknown option "router"`},
+		{"result_storage s3 duplicate", "image_cdn {\n result_storage s3 {\n acl a\n acl b\n }\n}", "acl specified more than once"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -94,6 +110,34 @@ func TestAdapt(t *testing.T) {
 			origin file local ./samples
 			cache_control "public, max-age=60"
 			not_found_max_age 10s
+			sign_key k1
+			sign_key {env.K2}
+			named thumb w-200,h-200,c-at_max
+			named banner w-1200,ar-16-9
+			restrict_unnamed
+			avif
+			workers 3
+			queue 0
+			transform_timeout 5s
+			max_source_bytes 32MiB
+			max_source_pixels 50MP
+			max_output_dimension 4096
+			max_frames 10
+			result_storage s3 {
+				bucket   variants
+				folder   /v/
+				endpoint http://127.0.0.1:9000
+				region   eu-west-1
+				access_key_id     a
+				secret_access_key s
+				session_token     t
+				path_style
+				acl      public-read
+				timeout  2s
+				max_retries 3
+			}
+			memory_cache 64MiB
+			check_source
 		}
 	}
 }`
@@ -122,7 +166,7 @@ func TestAdapt(t *testing.T) {
 		t.Fatal(err)
 	}
 	raw := string(out)
-	i := strings.Index(raw, `{"cache_control"`)
+	i := strings.Index(raw, `{"avif"`)
 	if i < 0 {
 		t.Fatalf("no image_cdn handler in %s", out)
 	}
@@ -140,11 +184,15 @@ func TestAdapt(t *testing.T) {
 	if err := json.Unmarshal(b, &h); err != nil {
 		t.Fatal(err)
 	}
-	want := `{"cache_control":"public, max-age=60","handler":"image_cdn","not_found_max_age":10000000000,"origins":[` +
+	want := `{"avif":true,"cache_control":"public, max-age=60","check_source":true,"handler":"image_cdn",` +
+		`"max_frames":10,"max_output_dimension":4096,"max_source_bytes":33554432,"max_source_pixels":50000000,"memory_cache":67108864,` +
+		`"named":{"banner":"w-1200,ar-16-9","thumb":"w-200,h-200,c-at_max"},"not_found_max_age":10000000000,"origins":[` +
 		`{"access_key_id":"{env.AK}","bucket":"photos","canonical":"https://cdn.example.com/ik","endpoint":"https://s3.wasabisys.com","folder":"/images/","max_retries":1,"name":"primary","path_style":true,"region":"eu-central-1","secret_access_key":"{file./run/secret}","session_token":"tok","source":"s3","timeout":3000000000},` +
 		`{"name":"routed","router":{"allow":["tenant-*"],"default":{"name":"fallback-a"},"fallbacks":[{"name":"b1","path_style":false,"region":"us-west-2"}],"pattern":"^(?P\u003cbucket\u003e[^/]+)/(?P\u003cpath\u003e.+)$","rules":[{"bucket":{"access_key_id":"ak2","endpoint":"http://127.0.0.1:9000","name":"bucket-sg","path_style":true,"secret_access_key":"sk2"},"match":"sg"}]},"source":"s3"},` +
 		`{"router_config":"/etc/imagor/router.yaml","source":"s3"},` +
-		`{"name":"local","root":"./samples","source":"file"}]}`
+		`{"name":"local","root":"./samples","source":"file"}],"queue":-1,"restrict_unnamed":true,` +
+		`"result_storage":{"access_key_id":"a","acl":"public-read","backend":"s3","bucket":"variants","endpoint":"http://127.0.0.1:9000","folder":"/v/","max_retries":3,"path_style":true,"region":"eu-west-1","secret_access_key":"s","session_token":"t","timeout":2000000000},` +
+		`"sign_keys":["k1","{env.K2}"],"transform_timeout":5000000000,"workers":3}`
 	if string(b) != want {
 		t.Errorf("adapted handler:\n got %s\nwant %s", b, want)
 	}
