@@ -1,0 +1,320 @@
+package transform
+
+import (
+	"errors"
+	"strings"
+	"testing"
+)
+
+func TestParseCanonical(t *testing.T) {
+	tests := []struct {
+		path, query string
+		want        string
+	}{
+		{"w-300", "", "w-300"},
+		{"w-300,h-200", "", "w-300,h-200"},
+		{"h-200,w-300", "", "w-300,h-200"},
+		{"w-0.5", "", "w-0.5"},
+		{"w-0.50,h-0.25", "", "w-0.5,h-0.25"},
+		{"w-300.0", "", "w-300"},
+		{"w-400,ar-4-3", "", "w-400,ar-4-3"},
+		{"w-400,ar-8-6", "", "w-400,ar-4-3"},
+		{"w-400,ar-1.5-1", "", "w-400,ar-1.5-1"},
+		{"w-400,h-300,ar-4-3", "", "w-400,h-300"}, // ar is ignored with both sides
+		{"w-300,dpr-2", "", "w-300,dpr-2"},
+		{"w-300,dpr-1", "", "w-300"},
+		{"dpr-2", "", ""}, // nothing to multiply
+		{"w-300,h-300,c-maintain_ratio", "", "w-300,h-300"},
+		{"w-300,h-300,c-force", "", "w-300,h-300,c-force"},
+		{"w-300,h-300,c-at_max", "", "w-300,h-300,c-at_max"},
+		{"w-300,h-300,c-at_max_enlarge", "", "w-300,h-300,c-at_max_enlarge"},
+		{"w-300,h-300,c-at_least", "", "w-300,h-300,c-at_least"},
+		{"w-300,h-300,cm-pad_resize,bg-FFFFFF", "", "w-300,h-300,cm-pad_resize,bg-FFFFFF"},
+		{"w-300,h-300,cm-pad_resize,bg-white", "", "w-300,h-300,cm-pad_resize,bg-FFFFFF"},
+		{"w-300,h-300,cm-pad_resize,bg-ff000080", "", "w-300,h-300,cm-pad_resize,bg-FF000080"},
+		{"w-300,h-300,cm-pad_resize,bg-blurred", "", "w-300,h-300,cm-pad_resize,bg-blurred"},
+		{"w-100,h-100,cm-extract,x-10,y-20", "", "w-100,h-100,cm-extract,x-10,y-20"},
+		{"w-100,h-100,cm-extract,xc-N10,yc-20", "", "w-100,h-100,cm-extract,xc-N10,yc-20"},
+		{"w-100,h-100,cm-pad_extract", "", "w-100,h-100,cm-pad_extract"},
+		{"w-100,h-100,cm-extract,x-1,xc-50", "", "w-100,h-100,cm-extract,x-1"}, // x/y win over xc/yc
+		{"w-100,x-10,y-10", "", "w-100"},                                       // no extract: no position
+		{"w-100,h-100,fo-center", "", "w-100,h-100"},
+		{"w-100,h-100,fo-top_left", "", "w-100,h-100,fo-top_left"},
+		{"w-100,h-100,fo-auto", "", "w-100,h-100,fo-auto"},
+		{"f-auto", "", ""},
+		{"f-jpeg", "", "f-jpg"},
+		{"f-jpg,q-80", "", "f-jpg"},
+		{"f-webp,q-60", "", "f-webp,q-60"},
+		{"f-orig", "", "f-orig"},
+		{"pr-true,lo-true,md-true,cp-true", "", "pr-true,lo-true,md-true,cp-true"},
+		{"pr-false", "", ""},
+		{"orig-true", "", "orig-true"},
+		{"rt-90", "", "rt-90"},
+		{"rt-N90", "", "rt-270"},
+		{"rt-360", "", ""},
+		{"rt-auto", "", ""},
+		{"rt-450", "", "rt-90"},
+		{"fl-h", "", "fl-h"},
+		{"fl-v_h", "", "fl-h_v"},
+		{"bl-10", "", "bl-10"},
+		{"e-grayscale", "", "e-grayscale"},
+		{"e-contrast", "", "e-contrast"},
+		{"e-sharpen", "", "e-sharpen"},
+		{"e-sharpen-50", "", "e-sharpen"},
+		{"e-sharpen-5", "", "e-sharpen-5"},
+		{"e-usm-2-0.8-1-0.05", "", "e-usm-2-0.8-1-0.05"},
+		{"e-usm-2.0-0.80-1-0.050", "", "e-usm-2-0.8-1-0.05"},
+		{"r-20", "", "r-20"},
+		{"r-max", "", "r-max"},
+		{"b-5_FF0000", "", "b-5_FF0000"},
+		{"b-5_red", "", "b-5_FF0000"},
+		{"t-true", "", "t-10"},
+		{"t-5", "", "t-5"},
+		{"o-50", "", "o-50"},
+		{"o-100", "", ""},
+		// Steps keep their order; output options gather at the end.
+		{"w-300:rt-90", "", "w-300:rt-90"},
+		{"rt-90:w-300", "", "rt-90:w-300"},
+		{"w-300,f-webp:rt-90", "", "w-300:rt-90:f-webp"},
+		{"f-png:f-webp", "", "f-webp"},
+		// Path steps come before query steps.
+		{"w-300", "rt-90", "w-300:rt-90"},
+		{"", "h-200,w-300", "w-300,h-200"},
+	}
+	for _, tt := range tests {
+		c, err := Parse(tt.path, tt.query, ParseOptions{})
+		if err != nil {
+			t.Errorf("Parse(%q, %q): %v", tt.path, tt.query, err)
+			continue
+		}
+		if got := c.Canonical(); got != tt.want {
+			t.Errorf("Parse(%q, %q).Canonical() = %q, want %q", tt.path, tt.query, got, tt.want)
+		}
+		// The canonical form parses back to itself.
+		if tt.want != "" {
+			c2, err := Parse(tt.want, "", ParseOptions{})
+			if err != nil || c2.Canonical() != tt.want {
+				t.Errorf("canonical %q does not round-trip: %v", tt.want, err)
+			}
+		}
+	}
+}
+
+func TestParseEquivalent(t *testing.T) {
+	pairs := [][2]string{
+		{"w-300,h-200", "h-200,w-300"},
+		{"w-300,h-200,c-maintain_ratio,fo-center", "w-300,h-200"},
+		{"f-jpeg,q-80", "f-jpg"},
+		{"rt-N90", "rt-270"},
+		{"bg-white,w-10,h-10,cm-pad_resize", "w-10,h-10,cm-pad_resize,bg-FFFFFFFF"},
+	}
+	for _, p := range pairs {
+		a, errA := Parse(p[0], "", ParseOptions{})
+		b, errB := Parse(p[1], "", ParseOptions{})
+		if errA != nil || errB != nil {
+			t.Fatalf("%q / %q: %v %v", p[0], p[1], errA, errB)
+		}
+		if a.Canonical() != b.Canonical() {
+			t.Errorf("%q -> %q but %q -> %q", p[0], a.Canonical(), p[1], b.Canonical())
+		}
+	}
+	// Same chain in the path or in the query: same variant.
+	a, _ := Parse("w-300,h-200", "", ParseOptions{})
+	b, _ := Parse("", "h-200,w-300", ParseOptions{})
+	if a.Canonical() != b.Canonical() {
+		t.Errorf("path and query forms differ: %q vs %q", a.Canonical(), b.Canonical())
+	}
+}
+
+func TestParseErrors(t *testing.T) {
+	tests := []struct {
+		chain     string
+		param     string
+		mentioned string // part of the message naming what is allowed
+	}{
+		{"w-0", "w", "positive integer"},
+		{"w-abc", "w", "positive integer"},
+		{"w-300.5", "w", "positive integer"},
+		{"w-N300", "w", "positive integer"},
+		{"w-1e3", "w", "positive integer"},
+		{"w", "w", "needs a value"},
+		{"h-", "h", "positive integer"},
+		{"ar-4", "ar", "ar-<width>-<height>"},
+		{"ar-4-0", "ar", "ar-<width>-<height>"},
+		{"ar-4-3", "ar", "needs w or h"},
+		{"dpr-0", "dpr", "0.1 to 5"},
+		{"dpr-6", "dpr", "0.1 to 5"},
+		{"dpr-auto", "dpr", "0.1 to 5"},
+		{"c-fill", "c", "maintain_ratio"},
+		{"cm-pad", "cm", "pad_resize"},
+		{"fo-face", "fo", "top_left"},
+		{"x-a", "x", "integer"},
+		{"yc-1.5", "yc", "integer"},
+		{"f-bmp", "f", "webp"},
+		{"q-0", "q", "1 to 100"},
+		{"q-101", "q", "1 to 100"},
+		{"pr-yes", "pr", "true or false"},
+		{"lo-1", "lo", "true or false"},
+		{"md-x", "md", "true or false"},
+		{"cp-x", "cp", "true or false"},
+		{"orig-x", "orig", "true or false"},
+		{"rt-45", "rt", "multiple of 90"},
+		{"rt-x", "rt", "multiple of 90"},
+		{"fl-x", "fl", "h_v"},
+		{"bl-0", "bl", "1 to 100"},
+		{"bl-101", "bl", "1 to 100"},
+		{"e-grayscale-5", "e-grayscale", "no value"},
+		{"e-contrast-1", "e-contrast", "no value"},
+		{"e-sharpen-0", "e-sharpen", "1 to 100"},
+		{"e-sharpen-x", "e-sharpen", "1 to 100"},
+		{"e-usm-1-2-3", "e-usm", "radius"},
+		{"e-usm-1-2-3-4", "e-usm", "threshold 0 to 1"},
+		{"e-usm", "e-usm", "needs a value"},
+		{"r-0", "r", "1 to 10000"},
+		{"r-round", "r", "1 to 10000"},
+		{"bg-FFF", "bg", "RRGGBB"},
+		{"bg-GGGGGG", "bg", "RRGGBB"},
+		{"b-5", "b", "<width>_<colour>"},
+		{"b-0_FFFFFF", "b", "<width>_<colour>"},
+		{"b-5_nocolour", "b", "<width>_<colour>"},
+		{"t-0", "t", "1 to 99"},
+		{"t-100", "t", "1 to 99"},
+		{"o-101", "o", "0 to 100"},
+		{"zz-1", "zz-1", "unknown"},
+		{"e-foo", "e-foo", "unknown"},
+		{"width-300", "width-300", "unknown"},
+		{"w-300,", "tr", "empty parameter"},
+		{",w-300", "tr", "empty parameter"},
+		{"w-300:", "tr", "empty transformation step"},
+		{":", "tr", "empty transformation step"},
+		{"n-unknown", "n", "unknown named"},
+		{"n-thumb,w-10", "n", "alone in its step"},
+		{strings.Repeat("w-1,", 600), "tr", "longer than"},
+		{"bg-" + strings.Repeat("F", 100), "bg", "longer than"},
+	}
+	for _, tt := range tests {
+		_, err := Parse(tt.chain, "", ParseOptions{Named: map[string]string{"thumb": "w-100"}})
+		var e *Error
+		if !errors.As(err, &e) {
+			t.Errorf("Parse(%q) error = %v, want *Error", tt.chain, err)
+			continue
+		}
+		if e.Kind != Invalid || e.Param != tt.param || !strings.Contains(e.Msg, tt.mentioned) {
+			t.Errorf("Parse(%q) = {%v %q %q}, want Invalid %q mentioning %q", tt.chain, e.Kind, e.Param, e.Msg, tt.param, tt.mentioned)
+		}
+	}
+}
+
+func TestParseEmpty(t *testing.T) {
+	c, err := Parse("", "", ParseOptions{})
+	if c != nil || err != nil {
+		t.Fatalf("Parse empty = %v, %v; want nil, nil", c, err)
+	}
+	if c.Original() || c.Canonical() != "" {
+		t.Fatal("nil chain must be usable")
+	}
+}
+
+func TestParseNamed(t *testing.T) {
+	named := map[string]string{"thumb": "w-200,h-200,c-at_max", "gray": "e-grayscale:f-png"}
+	if err := ValidateNamed(named); err != nil {
+		t.Fatal(err)
+	}
+	opts := ParseOptions{Named: named}
+	c, err := Parse("n-thumb", "", opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := c.Canonical(); got != "w-200,h-200,c-at_max" {
+		t.Errorf("n-thumb = %q", got)
+	}
+	c, err = Parse("n-thumb:n-gray", "rt-90", opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := c.Canonical(); got != "w-200,h-200,c-at_max:e-grayscale:rt-90:f-png" {
+		t.Errorf("n-thumb:n-gray + rt-90 = %q", got)
+	}
+
+	restricted := ParseOptions{Named: named, RestrictUnnamed: true}
+	if _, err := Parse("n-thumb", "", restricted); err != nil {
+		t.Errorf("named chain refused under restrict_unnamed: %v", err)
+	}
+	for _, chain := range []string{"w-100", "n-thumb:w-100"} {
+		_, err := Parse(chain, "", restricted)
+		if !IsKind(err, Invalid) || !strings.Contains(err.Error(), "only named") {
+			t.Errorf("Parse(%q) under restrict_unnamed = %v, want Invalid", chain, err)
+		}
+	}
+	if _, err := Parse("", "w-100", restricted); !IsKind(err, Invalid) {
+		t.Errorf("query chain under restrict_unnamed = %v, want Invalid", err)
+	}
+
+	for name, bad := range map[string]map[string]string{
+		"bad value":  {"x": "w-abc"},
+		"nested":     {"x": "n-y", "y": "w-1"},
+		"empty":      {"x": ""},
+		"bad name":   {"a/b": "w-1"},
+		"empty name": {"": "w-1"},
+	} {
+		if err := ValidateNamed(bad); !IsKind(err, Invalid) {
+			t.Errorf("ValidateNamed(%s) = %v, want Invalid", name, err)
+		}
+	}
+}
+
+func TestOriginal(t *testing.T) {
+	c, _ := Parse("orig-true", "", ParseOptions{})
+	if !c.Original() {
+		t.Error("orig-true not Original")
+	}
+	c, _ = Parse("w-10", "", ParseOptions{})
+	if c.Original() {
+		t.Error("w-10 is Original")
+	}
+}
+
+func FuzzParse(f *testing.F) {
+	for _, s := range []string{
+		"w-300,h-200", "e-usm-2-0.8-1-0.05", "rt-N90:fl-h_v", "n-thumb", "w-0.5,ar-4-3,dpr-2",
+		"bg-FF000080,cm-pad_resize,w-1,h-1", "b-5_red,t-true,o-50,r-max", "::", ",", "w-N", "q-",
+	} {
+		f.Add(s, "")
+	}
+	opts := ParseOptions{Named: map[string]string{"thumb": "w-100"}}
+	f.Fuzz(func(t *testing.T, path, query string) {
+		c, err := Parse(path, query, opts)
+		if err != nil {
+			var e *Error
+			if !errors.As(err, &e) || e.Kind != Invalid || e.Msg == "" {
+				t.Fatalf("Parse(%q, %q) returned a non-Invalid error %v", path, query, err)
+			}
+			return
+		}
+		if c == nil {
+			return
+		}
+		canon := c.Canonical()
+		if strings.ContainsAny(canon, "/ \"") {
+			t.Fatalf("canonical %q has unsafe characters", canon)
+		}
+		for _, r := range canon {
+			if r > 0x7e || r < 0x20 {
+				t.Fatalf("canonical %q is not printable ASCII", canon)
+			}
+		}
+		if canon == "" {
+			return
+		}
+		c2, err := Parse(canon, "", ParseOptions{})
+		if err != nil {
+			t.Fatalf("canonical %q of %q does not parse: %v", canon, path, err)
+		}
+		if got := c2.Canonical(); got != canon {
+			t.Fatalf("canonical not stable: %q -> %q", canon, got)
+		}
+		for _, f := range []string{"image/jpeg", "image/png", "image/gif"} {
+			_, _, _ = c.OutputFormat(f, "image/avif,image/webp", true)
+		}
+	})
+}

@@ -1,0 +1,195 @@
+package transform
+
+import (
+	"github.com/davidbyttow/govips/v2/vips"
+)
+
+// decodable lists the source formats we hand to libvips. Anything else
+// (including what only the ImageMagick loader would take) is Unsupported:
+// a small, well-fuzzed set of decoders is the safer attack surface.
+var decodable = map[vips.ImageType]bool{
+	vips.ImageTypeJPEG: true, vips.ImageTypePNG: true, vips.ImageTypeGIF: true,
+	vips.ImageTypeWEBP: true, vips.ImageTypeTIFF: true, vips.ImageTypeHEIF: true,
+	vips.ImageTypeAVIF: true, vips.ImageTypeSVG: true, vips.ImageTypePDF: true,
+	vips.ImageTypeBMP: true, vips.ImageTypeJXL: true,
+}
+
+// inspectSource enforces the byte, pixel and frame limits from the header
+// alone. libvips loaders are lazy: opening the buffer reads the header and
+// decodes no pixels, so a decompression bomb is refused before it costs
+// memory.
+func inspectSource(j *job) error {
+	if err := j.limits.checkBytes(len(j.src)); err != nil {
+		return err
+	}
+	j.srcType = vips.DetermineImageType(j.src)
+	if !decodable[j.srcType] {
+		return unsupportedf("source is not an image format that can be transformed")
+	}
+	hdr, err := vips.LoadImageFromBuffer(j.src, importParams())
+	if err != nil {
+		return unsupportedf("cannot read the source image header: %v", err)
+	}
+	defer hdr.Close()
+
+	j.width, j.height = hdr.Width(), hdr.PageHeight()
+	if o := hdr.Orientation(); o >= 5 && o <= 8 { // 90° or 270° turns swap the sides
+		j.width, j.height = j.height, j.width
+	}
+	j.frames = max(hdr.Pages(), 1)
+	j.animate = j.frames > 1 && j.format.canAnimate() &&
+		(j.srcType == vips.ImageTypeGIF || j.srcType == vips.ImageTypeWEBP)
+	if !j.animate {
+		return j.limits.checkPixels(j.width, j.height, 1)
+	}
+	if err := j.limits.checkFrames(j.frames); err != nil {
+		return err
+	}
+	return j.limits.checkPixels(j.width, j.height, j.frames)
+}
+
+// importParams are the loader options: tolerate slightly damaged files (as
+// browsers do) rather than refusing them.
+func importParams() *vips.ImportParams {
+	p := vips.NewImportParams()
+	p.FailOnError.Set(false)
+	return p
+}
+
+// load decodes the source once. When the first step begins with a resize,
+// libvips' thumbnail does it while decoding (JPEG DCT scaling, WebP and
+// vector shrink-on-load), which is several times faster than decoding at
+// full size first; the thumbnail applies EXIF orientation itself.
+//
+// The thumbnail decodes sequentially, so when a later operation reads out
+// of order (rotation, vertical flip, smart crop, trim, blurred padding) the
+// image is instead opened for random access, still shrunk on load where
+// the decoder can (JPEG).
+func load(j *job) error {
+	params := importParams()
+	g, resizeFirst := j.firstResize()
+	switch {
+	case j.animate:
+		params.NumPages.Set(-1)
+	case resizeFirst && !j.chain.needsRandomAccess():
+		// Force: the planned w×h already keeps the aspect ratio, and libvips
+		// must not round it differently. With a smart crop, libvips covers
+		// the box and attention-crops it in the same pass.
+		w, h, crop, size := g.resizeW, g.resizeH, vips.InterestingNone, vips.SizeForce
+		if g.smart {
+			w, h, crop, size = g.crop.w, g.crop.h, vips.InterestingAttention, vips.SizeBoth
+		}
+		img, err := vips.LoadThumbnailFromBuffer(j.src, w, h, crop, size, params)
+		if err != nil {
+			return unsupportedf("cannot decode the source image: %v", err)
+		}
+		j.img, j.shrunk, j.shrunkCrop = img, true, g.smart
+		return singlePage(img)
+	case resizeFirst && j.srcType == vips.ImageTypeJPEG:
+		if f := jpegShrink(j.width, j.height, g.resizeW, g.resizeH); f > 1 {
+			params.JpegShrinkFactor.Set(f)
+		}
+	}
+	img, err := vips.LoadImageFromBuffer(j.src, params)
+	if err != nil {
+		return unsupportedf("cannot decode the source image: %v", err)
+	}
+	j.img = img
+	if err := img.AutoRotate(); err != nil {
+		return err
+	}
+	if j.animate {
+		return nil
+	}
+	return singlePage(img)
+}
+
+// jpegShrink is the largest DCT shrink factor that still leaves at least
+// the target size.
+func jpegShrink(width, height, targetW, targetH int) int {
+	for _, f := range []int{8, 4, 2} {
+		if width >= f*targetW && height >= f*targetH {
+			return f
+		}
+	}
+	return 1
+}
+
+// firstResize returns the first step's geometry when that step starts with a
+// resize the loader can do.
+func (j *job) firstResize() (geometry, bool) {
+	s := j.chain.firstStep()
+	if s == nil || s.trim > 0 {
+		return geometry{}, false
+	}
+	g, err := planGeometry(j.width, j.height, s, j.limits)
+	if err != nil || !g.startsWithResize() {
+		return geometry{}, false // errors surface when the step runs
+	}
+	return g, true
+}
+
+// needsRandomAccess reports whether an operation after the first resize
+// reads its input out of order, which a sequential decode cannot serve.
+// A smart crop in the first step is done by the thumbnail itself.
+func (c *Chain) needsRandomAccess() bool {
+	first := c.firstStep()
+	for i := range c.steps {
+		s := &c.steps[i]
+		if s.rotate != 0 || s.flip == "v" || s.flip == "h_v" || s.trim > 0 || s.bgBlurred {
+			return true
+		}
+		if s.focus == focusAuto && (s != first || s.mode != "") {
+			return true
+		}
+	}
+	return false
+}
+
+// firstStep is the first step that does anything; output-only steps (f-,
+// q-) are empty.
+func (c *Chain) firstStep() *step {
+	for i := range c.steps {
+		if len(c.steps[i].canonical()) > 0 {
+			return &c.steps[i]
+		}
+	}
+	return nil
+}
+
+// singlePage marks an image as one page: a multi-page source loaded for a
+// still output keeps n-pages and page-height metadata that would make
+// govips' rotate and embed treat it as an animation strip.
+func singlePage(img *vips.ImageRef) error {
+	if img.Pages() != 1 {
+		if err := img.SetPages(1); err != nil {
+			return err
+		}
+	}
+	if img.PageHeight() != img.Height() {
+		return img.SetPageHeight(img.Height())
+	}
+	return nil
+}
+
+// toSRGB brings every source to 8-bit sRGB (plus alpha) so that every
+// later step and encoder sees one colour model: embedded profiles (Adobe
+// RGB, Display P3, CMYK) are applied, CMYK without a profile uses libvips'
+// built-in one, 16-bit and greyscale images are converted.
+func toSRGB(j *job) error {
+	img := j.img
+	if img.HasICCProfile() {
+		// A broken embedded profile is not worth failing the request for;
+		// the colourspace conversion below still yields sRGB.
+		_ = img.TransformICCProfile(vips.SRGBIEC6196621ICCProfilePath)
+	}
+	if img.Interpretation() != vips.InterpretationSRGB || img.BandFormat() != vips.BandFormatUchar {
+		if err := img.ToColorSpace(vips.InterpretationSRGB); err != nil {
+			return err
+		}
+	}
+	if img.BandFormat() != vips.BandFormatUchar {
+		return img.Cast(vips.BandFormatUchar)
+	}
+	return nil
+}
