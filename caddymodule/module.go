@@ -89,9 +89,6 @@ type Handler struct {
 	storage   resultstore.Store
 	memory    *resultstore.Memory
 	group     *resultstore.Group
-	// downloads bounds the sources held in memory at once: a token per
-	// variant being fetched or transformed (workers + queue).
-	downloads chan struct{}
 	metrics   *metrics
 	logger    *zap.Logger
 }
@@ -179,7 +176,6 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	if err != nil {
 		return err
 	}
-	h.downloads = make(chan struct{}, h.workers()+h.queue())
 	h.metrics, err = newMetrics(ctx.GetMetricsRegistry())
 	return err
 }

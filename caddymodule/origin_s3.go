@@ -216,6 +216,10 @@ func (s *S3Origin) provisionRouter(repl *caddy.Replacer) error {
 	}
 	rt, err := router.New(cfg)
 	if err != nil {
+		if s.RouterFile != "" {
+			// Name the file, as LoadFile's own errors do.
+			return fmt.Errorf("s3 origin %q: %s: %w", s.OriginName, repl.ReplaceKnown(s.RouterFile, ""), err)
+		}
 		return fmt.Errorf("s3 origin %q: %w", s.OriginName, err)
 	}
 	s.router = rt

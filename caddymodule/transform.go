@@ -61,13 +61,6 @@ func (h *Handler) queue() int {
 	return 4 * h.workers()
 }
 
-func (h *Handler) maxSourceBytes() int64 {
-	if h.MaxSourceBytes > 0 {
-		return h.MaxSourceBytes
-	}
-	return transform.DefaultMaxSourceBytes
-}
-
 // parseChain reads the path and query chains; nil means no transformation.
 func (h *Handler) parseChain(req *request) (*transform.Chain, error) {
 	if !req.hasTransform() {
@@ -213,21 +206,20 @@ func (h *Handler) lookup(r *http.Request, v *variant) (*resultstore.Entry, strin
 func (h *Handler) render(ctx context.Context, v *variant) (*resultstore.Entry, error) {
 	ctx, cancel := context.WithTimeout(ctx, h.transformTimeout())
 	defer cancel()
-	// Admission before the download: under a flood, memory holds at most
-	// workers + queue sources, and the rest get 503 at once.
-	select {
-	case h.downloads <- struct{}{}:
-		defer func() { <-h.downloads }()
-	default:
-		return nil, fromTransform(transform.ErrOverloaded)
+	// A queue place before the download: under a flood, memory holds at
+	// most workers + queue sources, and the rest get 503 at once.
+	slot, err := h.processor.Reserve()
+	if err != nil {
+		return nil, fromTransform(err)
 	}
+	defer slot.Release()
 
 	src, info, err := h.fetchSource(ctx, v)
 	if err != nil {
 		return nil, err
 	}
 	start := time.Now()
-	res, err := h.processor.Process(ctx, src, v.chain, v.format)
+	res, err := slot.Process(ctx, src, v.chain, v.format)
 	h.metrics.transformed(v.format, time.Since(start), err)
 	if err != nil {
 		if errors.Is(err, context.DeadlineExceeded) {
@@ -269,7 +261,7 @@ func (h *Handler) fetchSource(ctx context.Context, v *variant) ([]byte, origin.I
 	if t := transform.SourceType(obj.ContentType, v.req.key); !transform.IsImageType(t) {
 		return nil, origin.Info{}, badRequest("EUNSUPPORTED", fmt.Errorf("the object is %s, not an image: it can only be delivered as is (without tr)", typeForMessage(t)))
 	}
-	limit := h.maxSourceBytes()
+	limit := h.processor.Limits().MaxSourceBytes
 	if obj.Size > limit {
 		return nil, origin.Info{}, limitError(fmt.Errorf("the source is %d bytes, over the %d-byte limit", obj.Size, limit))
 	}
