@@ -32,11 +32,10 @@ func (c *Chain) OutputFormat(sourceType, accept string, avifEnabled bool) (f For
 		return origFormat(sourceType, fam), false, nil
 	case "":
 	default:
-		f := formatFromParam(want)
-		if f == AVIF && !avifEnabled {
-			return "", false, invalidf("f", "avif output is not enabled on this endpoint; use auto, jpg, png, webp, gif, jxl or orig")
-		}
-		return f, false, nil
+		// An explicit f-avif is honoured whatever avifEnabled says: the switch
+		// only keeps negotiation from spending AVIF's encoding cost on every
+		// browser that accepts it.
+		return formatFromParam(want), false, nil
 	}
 
 	switch {

@@ -60,10 +60,10 @@ func TestOutputFormat(t *testing.T) {
 	}
 }
 
-func TestOutputFormatErrors(t *testing.T) {
+func TestOutputFormatExplicitAndErrors(t *testing.T) {
 	c, _ := Parse("f-avif", "", ParseOptions{})
-	if _, _, err := c.OutputFormat("image/jpeg", chromeAccept, false); !IsKind(err, Invalid) {
-		t.Errorf("f-avif with AVIF disabled = %v, want Invalid", err)
+	if f, neg, err := c.OutputFormat("image/jpeg", "image/webp,*/*", false); err != nil || f != AVIF || neg {
+		t.Errorf("explicit f-avif with negotiation of AVIF off = %q %v %v, want avif, not negotiated", f, neg, err)
 	}
 	c, _ = Parse("w-10", "", ParseOptions{})
 	for _, typ := range []string{"text/css", "application/javascript", "video/mp4", "", "application/octet-stream"} {
