@@ -318,3 +318,24 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkParse measures the per-request parsing and canonicalisation of
+// typical chains.
+func BenchmarkParse(b *testing.B) {
+	for _, chain := range []string{
+		"w-300,h-300",
+		"w-400,h-300,c-at_max,f-webp,q-75",
+		"w-600,h-200,cm-pad_resize,bg-F3F3F3:rt-N90:e-sharpen-5,e-usm-2-0.8-1-0.05",
+	} {
+		b.Run(chain, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				c, err := Parse(chain, "", ParseOptions{})
+				if err != nil {
+					b.Fatal(err)
+				}
+				_ = c.Canonical()
+			}
+		})
+	}
+}
