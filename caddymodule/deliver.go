@@ -152,6 +152,12 @@ func (h *Handler) setObjectHeaders(w http.ResponseWriter, req *request, info ori
 	if !info.LastModified.IsZero() {
 		hdr.Set("Last-Modified", info.LastModified.UTC().Format(http.TimeFormat))
 	}
+	if info.ContentEncoding != "" {
+		hdr.Set("Content-Encoding", info.ContentEncoding)
+	}
+	if info.ContentDisposition != "" {
+		hdr.Set("Content-Disposition", info.ContentDisposition)
+	}
 	hdr.Set("Accept-Ranges", "bytes")
 	hdr.Set("Cache-Control", h.CacheControl)
 	// Objects are user content: never let a browser guess a more dangerous type.

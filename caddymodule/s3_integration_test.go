@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/minio/minio-go/v7"
+
 	"github.com/image-cdn/image_cdn/internal/s3test"
 )
 
@@ -81,6 +83,13 @@ func TestS3DeliveryHeaders(t *testing.T) {
 	}
 	if lm, err := http.ParseTime(resp.Header.Get("Last-Modified")); err != nil || time.Since(lm) > time.Hour {
 		t.Errorf("Last-Modified = %q", resp.Header.Get("Last-Modified"))
+	}
+	// A pre-compressed asset keeps its encoding and download name.
+	s3srv.PutWithOptions(t, "headers", "app.js", []byte("gzipped bytes"), minio.PutObjectOptions{
+		ContentType: "text/javascript", ContentEncoding: "gzip", ContentDisposition: `attachment; filename="app.js"`})
+	if resp, _ := do(t, "GET", base, "/app.js"); resp.Header.Get("Content-Encoding") != "gzip" ||
+		resp.Header.Get("Content-Disposition") != `attachment; filename="app.js"` {
+		t.Errorf("stored headers not passed on: %v", resp.Header)
 	}
 	// No type at the origin (minio-go stores application/octet-stream):
 	// the extension decides.

@@ -22,6 +22,10 @@ type Info struct {
 	ETag string
 	// LastModified is the origin's modification time, zero when unknown.
 	LastModified time.Time
+	// ContentEncoding and ContentDisposition as stored (a pre-compressed
+	// script, a download name); passed on with the object as is.
+	ContentEncoding    string
+	ContentDisposition string
 	// Metadata is the user metadata stored with the object (x-amz-meta-*
 	// on S3), keys in lower case; nil when there is none.
 	Metadata map[string]string

@@ -188,12 +188,29 @@ func infoFrom(info minio.ObjectInfo, header http.Header) origin.Info {
 		}
 	}
 	return origin.Info{
-		Size:         info.Size,
-		ContentType:  header.Get("Content-Type"),
-		ETag:         etag,
-		LastModified: info.LastModified,
-		Metadata:     meta,
+		Size:               info.Size,
+		ContentType:        header.Get("Content-Type"),
+		ETag:               etag,
+		LastModified:       info.LastModified,
+		Metadata:           meta,
+		ContentEncoding:    storedEncoding(header.Get("Content-Encoding")),
+		ContentDisposition: header.Get("Content-Disposition"),
 	}
+}
+
+// storedEncoding drops "aws-chunked": it describes how an upload was
+// signed, yet some servers store and replay it as if it were the object's.
+func storedEncoding(v string) string {
+	if !strings.Contains(v, "aws-chunked") {
+		return v
+	}
+	var keep []string
+	for _, tok := range strings.Split(v, ",") {
+		if tok = strings.TrimSpace(tok); tok != "" && tok != "aws-chunked" {
+			keep = append(keep, tok)
+		}
+	}
+	return strings.Join(keep, ", ")
 }
 
 // parseContentRange reads "bytes start-end/total".

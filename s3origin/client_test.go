@@ -130,3 +130,11 @@ func TestClassify(t *testing.T) {
 		t.Errorf("header timeout = %v, want timeout", k)
 	}
 }
+
+func TestStoredEncoding(t *testing.T) {
+	for in, want := range map[string]string{"": "", "gzip": "gzip", "aws-chunked": "", "aws-chunked, gzip": "gzip", "gzip,aws-chunked": "gzip"} {
+		if got := storedEncoding(in); got != want {
+			t.Errorf("storedEncoding(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
