@@ -302,6 +302,7 @@ func TestRouterRulesDefaultFallbacks(t *testing.T) {
 			{"rule hit", "/a/only-a.txt", 200, "rtf-rule-a:only-a.txt", []string{"A GET rtf-rule-a:only-a.txt"}},
 			{"rule hit, own server and keys", "/b/only-b.txt", 200, "rtf-rule-b:only-b.txt", []string{"B GET rtf-rule-b:only-b.txt"}},
 			{"default, no rule for the capture", "/zz/only-def.txt", 200, "rtf-def:only-def.txt", []string{"A GET rtf-def:only-def.txt"}},
+			{"rule match is exact, not a prefix", "/ab/only-def.txt", 200, "rtf-def:only-def.txt", []string{"A GET rtf-def:only-def.txt"}},
 			{"default, pattern does not match", "/only-def.txt", 200, "rtf-def:only-def.txt", []string{"A GET rtf-def:only-def.txt"}},
 			{"fallback one", "/zz/in-fb1.txt", 200, "rtf-fb1:in-fb1.txt",
 				[]string{"A GET rtf-def:in-fb1.txt", "A GET rtf-fb1:in-fb1.txt"}},
