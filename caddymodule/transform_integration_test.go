@@ -226,3 +226,25 @@ func abs(n int) int {
 	}
 	return n
 }
+
+func TestRestrictUnnamed(t *testing.T) {
+	s3srv.MakeBucket(t, "restricted")
+	s3srv.Put(t, "restricted", "a.jpg", sample(t, "photos/sunset.jpg"), "image/jpeg")
+	base := startCaddy(t, site(s3Block("o", s3srv.Endpoint(), "bucket restricted", "path_style"),
+		"named thumb w-50,h-50", "restrict_unnamed"))
+	for _, tt := range []struct {
+		path   string
+		status int
+	}{
+		{"/tr:n-thumb/a.jpg", 200},
+		{"/a.jpg?tr=n-thumb", 200},
+		{"/tr:w-50,h-50/a.jpg", 400},
+		{"/tr:n-thumb:w-10/a.jpg", 400},
+		{"/a.jpg", 200}, // the original is not a transformation
+	} {
+		resp, _ := do(t, "GET", base, tt.path)
+		if resp.StatusCode != tt.status {
+			t.Errorf("GET %s = %d (%s), want %d", tt.path, resp.StatusCode, resp.Header.Get("Ik-Error"), tt.status)
+		}
+	}
+}
