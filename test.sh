@@ -8,7 +8,6 @@ cd "$(dirname "$0")"
 
 need_apt=()
 pkg-config --exists vips 2>/dev/null || need_apt+=(libvips-dev)
-command -v vips >/dev/null 2>&1 || need_apt+=(libvips-tools)
 if ((${#need_apt[@]})); then
 	echo "test.sh: installing ${need_apt[*]} (apt)"
 	SUDO=""
