@@ -160,6 +160,8 @@ func (h *Handler) setObjectHeaders(w http.ResponseWriter, req *request, info ori
 	}
 	hdr.Set("Accept-Ranges", "bytes")
 	hdr.Set("Cache-Control", h.CacheControl)
+	// RFC 9211: objects as stored are not cached here, only relayed.
+	hdr.Set("Cache-Status", "image_cdn; fwd=bypass")
 	// Objects are user content: never let a browser guess a more dangerous type.
 	hdr.Set("X-Content-Type-Options", "nosniff")
 	if c, ok := o.(canonicaler); ok {

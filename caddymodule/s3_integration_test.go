@@ -75,6 +75,7 @@ func TestS3DeliveryHeaders(t *testing.T) {
 		"ETag":           `"` + info.ETag + `"`,
 		"Accept-Ranges":  "bytes",
 		"Cache-Control":  DefaultCacheControl,
+		"Cache-Status":   "image_cdn; fwd=bypass",
 	}
 	for k, v := range want {
 		if got := resp.Header.Get(k); got != v {
@@ -204,6 +205,11 @@ func TestS3SpecialCharacterKeys(t *testing.T) {
 				t.Errorf("Link = %q, want %q", got, want)
 			}
 		}
+	}
+	// A key S3 cannot hold is simply not there.
+	long := "/" + strings.Repeat("k", 1100) + ".txt"
+	if resp, _ := do(t, "GET", startCaddy(t, site(s3Block("o", s3srv.Endpoint(), "bucket special", "path_style"))), long); resp.StatusCode != 404 {
+		t.Errorf("1100-byte key = %d, want 404", resp.StatusCode)
 	}
 	// "+" in a path is a plus, not a space; %2B is a plus too.
 	if resp, body := do(t, "GET", startCaddy(t, site(s3Block("o", s3srv.Endpoint(), "bucket special", "path_style"))), "/plus%2Bsign.txt"); resp.StatusCode != 200 || body != "body 1" {

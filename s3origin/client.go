@@ -69,12 +69,24 @@ func credentialsFor(cfg Config, transport http.RoundTripper) *credentials.Creden
 	})
 }
 
+// maxKeyBytes is S3's limit on object keys: a longer key cannot exist, so
+// asking for it would only earn a 400 (KeyTooLongError) from the server.
+const maxKeyBytes = 1024
+
+func tooLong(bucket, key string) error {
+	return &origin.Error{Kind: origin.NotFound, Code: "KeyTooLongError",
+		Err: fmt.Errorf("%s: key of %d bytes is over S3's %d", bucket, len(key), maxKeyBytes)}
+}
+
 // errHeaderTimeout is the cancellation cause when the origin is too slow.
 var errHeaderTimeout = errors.New("timed out waiting for the origin's response headers")
 
 // Get opens an object, or the requested range of it. The returned body
 // streams from the origin; the caller must close it.
 func (c *Client) Get(ctx context.Context, bucket, key string, opts origin.GetOptions) (*origin.Object, error) {
+	if len(key) > maxKeyBytes {
+		return nil, tooLong(bucket, key)
+	}
 	var gopts minio.GetObjectOptions
 	if r := opts.Range; r != nil {
 		var err error
@@ -119,6 +131,9 @@ func (c *Client) Get(ctx context.Context, bucket, key string, opts origin.GetOpt
 
 // Stat returns an object's metadata with a HEAD request.
 func (c *Client) Stat(ctx context.Context, bucket, key string) (origin.Info, error) {
+	if len(key) > maxKeyBytes {
+		return origin.Info{}, tooLong(bucket, key)
+	}
 	ctx, cancel := context.WithTimeoutCause(ctx, c.headerTimeout(), errHeaderTimeout)
 	defer cancel()
 	info, err := c.core.StatObject(ctx, bucket, key, minio.StatObjectOptions{})
@@ -251,8 +266,10 @@ func classify(ctx context.Context, bucket, key string, err error) error {
 	case deniedCodes[resp.Code]:
 		return &origin.Error{Kind: origin.Denied, Code: code, Err: wrapped}
 	case resp.StatusCode == http.StatusNotFound, resp.Code == "NoSuchKey", resp.Code == "NoSuchBucket",
-		// minio-go refuses names S3 could never hold before sending them.
-		resp.Code == minio.InvalidBucketName, resp.Code == "XMinioInvalidObjectName":
+		// Names no object can have: minio-go refuses some before sending,
+		// servers answer 400 for others.
+		resp.Code == minio.InvalidBucketName, resp.Code == "XMinioInvalidObjectName",
+		resp.Code == "KeyTooLongError", resp.Code == "InvalidObjectName":
 		if code == "" {
 			code = "NoSuchKey"
 		}

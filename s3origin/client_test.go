@@ -112,6 +112,7 @@ func TestClassify(t *testing.T) {
 		{"server error", minio.ErrorResponse{StatusCode: 503, Code: "SlowDown"}, origin.Unavailable, "SlowDown"},
 		{"server error without a code", minio.ErrorResponse{StatusCode: 500}, origin.Unavailable, "500"},
 		{"hostile code", minio.ErrorResponse{StatusCode: 500, Code: "Bad\r\nX-Injected: 1"}, origin.Unavailable, "500"},
+		{"key too long", minio.ErrorResponse{StatusCode: 400, Code: "KeyTooLongError"}, origin.NotFound, "KeyTooLongError"},
 		{"network", errors.New("dial tcp 127.0.0.1:1: connect: connection refused"), origin.Unavailable, "Unreachable"},
 		{"deadline", context.DeadlineExceeded, origin.Timeout, "Timeout"},
 	}
