@@ -2,7 +2,6 @@ package caddymodule
 
 import (
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -10,10 +9,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
-
-	"github.com/caddyserver/caddy/v2"
-	"github.com/caddyserver/caddy/v2/caddyconfig"
 
 	// Caddy's cache-handler (Souin), only for this test: it registers the
 	// `cache` app and directive, so a real shared cache sits in front of
@@ -21,49 +16,11 @@ import (
 	_ "github.com/caddyserver/cache-handler"
 )
 
-// startCaddyWithCache loads a full Caddyfile: startCaddy's global options
-// plus the cache-handler's global `cache` block (its in-memory default
-// storage), and the site body under http://127.0.0.1:PORT.
+// startCaddyWithCache adds the cache-handler's global `cache` block (its
+// in-memory default storage) to startCaddy's global options.
 func startCaddyWithCache(t testing.TB, cacheOptions, siteBody string) string {
 	t.Helper()
-	port := freePort(t)
-	cf := fmt.Sprintf(`{
-	admin off
-	persist_config off
-	auto_https off
-	log {
-		level WARN
-	}
-	cache {
-%s
-	}
-}
-http://127.0.0.1:%d {
-%s
-}
-`, cacheOptions, port, siteBody)
-	cfg, _, err := caddyconfig.GetAdapter("caddyfile").Adapt([]byte(cf), nil)
-	if err != nil {
-		t.Fatalf("adapting Caddyfile: %v\n%s", err, cf)
-	}
-	if err := caddy.Load(cfg, true); err != nil {
-		t.Fatalf("loading config: %v\n%s", err, cf)
-	}
-	t.Cleanup(func() { _ = caddy.Stop() })
-	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		c, err := net.Dial("tcp", addr)
-		if err == nil {
-			c.Close()
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("caddy did not listen on %s: %v", addr, err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	return "http://" + addr
+	return startCaddyWith(t, "log {\n\t\tlevel WARN\n\t}\n\tcache {\n"+cacheOptions+"\n\t}", siteBody)
 }
 
 // TestCacheHandlerInFront puts Caddy's cache-handler in front of image_cdn

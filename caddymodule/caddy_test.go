@@ -18,31 +18,31 @@ import (
 // tests can swap dialContext to reach virtual-hosted bucket names.
 func startCaddy(t testing.TB, siteBody string) string {
 	t.Helper()
-	return startCaddyLogging(t, "level WARN", siteBody)
+	return startCaddyWith(t, "log {\n\t\tlevel WARN\n\t}", siteBody)
 }
 
 // startCaddyWithLog is startCaddy with every log line, debug included,
 // written to logFile.
 func startCaddyWithLog(t testing.TB, logFile, siteBody string) string {
 	t.Helper()
-	return startCaddyLogging(t, "output file "+logFile+"\n\t\tlevel DEBUG", siteBody)
+	return startCaddyWith(t, "log {\n\t\toutput file "+logFile+"\n\t\tlevel DEBUG\n\t}", siteBody)
 }
 
-func startCaddyLogging(t testing.TB, logOptions, siteBody string) string {
+// startCaddyWith runs a Caddyfile made of the test's fixed global options,
+// extraGlobal (more global options), and one site.
+func startCaddyWith(t testing.TB, extraGlobal, siteBody string) string {
 	t.Helper()
 	port := freePort(t)
 	cf := fmt.Sprintf(`{
 	admin off
 	persist_config off
 	auto_https off
-	log {
-		%s
-	}
+	%s
 }
 http://127.0.0.1:%d {
 %s
 }
-`, logOptions, port, siteBody)
+`, extraGlobal, port, siteBody)
 	cfg, _, err := caddyconfig.GetAdapter("caddyfile").Adapt([]byte(cf), nil)
 	if err != nil {
 		t.Fatalf("adapting Caddyfile: %v\n%s", err, cf)

@@ -62,6 +62,44 @@ func (o S3Options) config(repl *caddy.Replacer) s3origin.Config {
 	}
 }
 
+// S3Connection is how an S3 service is reached and how long it is waited
+// for; origins and result storage share it.
+type S3Connection struct {
+	S3Options
+	// Timeout bounds the wait for response headers (a slow origin gives
+	// 504). Default 10s. Streaming a body is not limited by it.
+	Timeout caddy.Duration `json:"timeout,omitempty"`
+	// MaxRetries bounds attempts on network errors and 5xx. Default 2.
+	MaxRetries int `json:"max_retries,omitempty"`
+}
+
+// loadClient takes the client for cfg (the connection's options, or a
+// routed bucket's) from the shared pool, and returns its pool key for
+// Cleanup.
+func (c *S3Connection) loadClient(cfg s3origin.Config) (*s3origin.Client, string, error) {
+	cfg.MaxRetries = c.MaxRetries
+	if err := cfg.Validate(); err != nil {
+		return nil, "", err
+	}
+	timeout := time.Duration(c.Timeout)
+	if timeout <= 0 {
+		timeout = 10 * time.Second
+	}
+	key := cfg.Key() + "|" + timeout.String()
+	v, _, err := s3Clients.LoadOrNew(key, func() (caddy.Destructor, error) {
+		client, err := s3origin.New(cfg, originTransport())
+		if err != nil {
+			return nil, err
+		}
+		client.HeaderTimeout = timeout
+		return pooledClient{client}, nil
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	return v.(pooledClient).Client, key, nil
+}
+
 // S3Origin serves objects from S3-compatible storage.
 type S3Origin struct {
 	// OriginName labels the origin in messages and metrics.
@@ -72,15 +110,10 @@ type S3Origin struct {
 	// Folder is prepended to every key: "/" (or empty) is the bucket root,
 	// "images" and "/images/" are the same prefix.
 	Folder string `json:"folder,omitempty"`
-	S3Options
+	S3Connection
 	// Canonical is a base URL; responses then carry
 	// Link: <canonical/path>; rel="canonical".
 	Canonical string `json:"canonical,omitempty"`
-	// Timeout bounds the wait for the origin's response headers (a slow
-	// origin gives 504). Default 10s. Streaming a body is not limited.
-	Timeout caddy.Duration `json:"timeout,omitempty"`
-	// MaxRetries bounds attempts on network errors and 5xx. Default 2.
-	MaxRetries int `json:"max_retries,omitempty"`
 	// Router chooses the bucket from the request path, imagor-style,
 	// instead of Bucket.
 	Router *RouterConfig `json:"router,omitempty"`
@@ -262,28 +295,12 @@ func inherit(base s3origin.Config, o router.BucketOptions) s3origin.Config {
 }
 
 func (s *S3Origin) loadClient(cfg s3origin.Config) (*s3origin.Client, error) {
-	cfg.MaxRetries = s.MaxRetries
-	if err := cfg.Validate(); err != nil {
-		return nil, err
-	}
-	timeout := time.Duration(s.Timeout)
-	if timeout <= 0 {
-		timeout = 10 * time.Second
-	}
-	key := cfg.Key() + "|" + timeout.String()
-	v, _, err := s3Clients.LoadOrNew(key, func() (caddy.Destructor, error) {
-		c, err := s3origin.New(cfg, originTransport())
-		if err != nil {
-			return nil, err
-		}
-		c.HeaderTimeout = timeout
-		return pooledClient{c}, nil
-	})
+	client, key, err := s.S3Connection.loadClient(cfg)
 	if err != nil {
 		return nil, err
 	}
 	s.poolKeys = append(s.poolKeys, key)
-	return v.(pooledClient).Client, nil
+	return client, nil
 }
 
 // Cleanup releases this origin's hold on the shared clients.

@@ -1,6 +1,8 @@
 package caddymodule
 
 import (
+	"time"
+
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 )
@@ -41,9 +43,7 @@ func (s *S3Origin) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 		return d.Err("origin s3: want at most a name before the block")
 	}
 	strs := map[string]*string{
-		"bucket": &s.Bucket, "folder": &s.Folder, "endpoint": &s.Endpoint, "region": &s.Region,
-		"access_key_id": &s.AccessKeyID, "secret_access_key": &s.SecretAccessKey,
-		"session_token": &s.SessionToken, "canonical": &s.Canonical, "router_config": &s.RouterFile,
+		"bucket": &s.Bucket, "folder": &s.Folder, "canonical": &s.Canonical, "router_config": &s.RouterFile,
 	}
 	seen := map[string]bool{}
 	for d.NextBlock(0) {
@@ -58,36 +58,47 @@ func (s *S3Origin) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			}
 			continue
 		}
-		switch opt {
-		case "path_style":
-			b, err := optionalBool(d)
-			if err != nil {
+		ok, err := s.S3Connection.unmarshalOption(d, opt)
+		switch {
+		case err != nil:
+			return err
+		case ok:
+		case opt == "router":
+			if s.Router, err = parseRouter(d); err != nil {
 				return err
 			}
-			s.PathStyle = b
-		case "timeout":
-			dur, err := durationArg(d)
-			if err != nil {
-				return err
-			}
-			s.Timeout = caddy.Duration(dur)
-		case "max_retries":
-			n, err := intArg(d, 1)
-			if err != nil {
-				return err
-			}
-			s.MaxRetries = n
-		case "router":
-			rc, err := parseRouter(d)
-			if err != nil {
-				return err
-			}
-			s.Router = rc
 		default:
 			return d.Errf("origin s3: unknown option %q", opt)
 		}
 	}
 	return nil
+}
+
+// unmarshalOption parses one connection option (endpoint, region,
+// access_key_id, secret_access_key, session_token, path_style, timeout,
+// max_retries); false when opt is not one of them.
+func (c *S3Connection) unmarshalOption(d *caddyfile.Dispenser, opt string) (bool, error) {
+	strs := map[string]*string{
+		"endpoint": &c.Endpoint, "region": &c.Region, "access_key_id": &c.AccessKeyID,
+		"secret_access_key": &c.SecretAccessKey, "session_token": &c.SessionToken,
+	}
+	if dst, ok := strs[opt]; ok {
+		return true, oneArg(d, dst)
+	}
+	var err error
+	switch opt {
+	case "path_style":
+		c.PathStyle, err = optionalBool(d)
+	case "timeout":
+		var dur time.Duration
+		dur, err = durationArg(d)
+		c.Timeout = caddy.Duration(dur)
+	case "max_retries":
+		c.MaxRetries, err = intArg(d, 1)
+	default:
+		return false, nil
+	}
+	return true, err
 }
 
 func parseRouter(d *caddyfile.Dispenser) (*RouterConfig, error) {

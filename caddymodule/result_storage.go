@@ -86,14 +86,10 @@ type S3ResultStorage struct {
 	Bucket string `json:"bucket,omitempty"`
 	// Folder is the base directory inside the bucket.
 	Folder string `json:"folder,omitempty"`
-	S3Options
+	S3Connection
 	// ACL is a canned ACL for written variants ("public-read", …); empty
 	// keeps the bucket's default.
 	ACL string `json:"acl,omitempty"`
-	// Timeout bounds each storage request. Default 10s.
-	Timeout caddy.Duration `json:"timeout,omitempty"`
-	// MaxRetries, default 2.
-	MaxRetries int `json:"max_retries,omitempty"`
 
 	bucket, folder string
 	client         *s3origin.Client
@@ -120,12 +116,11 @@ func (s *S3ResultStorage) Provision(caddy.Context) error {
 	if s.bucket != "*" && !router.ValidBucketName(s.bucket) {
 		return fmt.Errorf("result_storage s3: %q is not a valid S3 bucket name", s.bucket)
 	}
-	o := &S3Origin{Timeout: s.Timeout, MaxRetries: s.MaxRetries}
-	client, err := o.loadClient(s.S3Options.config(repl))
+	client, key, err := s.S3Connection.loadClient(s.S3Options.config(repl))
 	if err != nil {
 		return fmt.Errorf("result_storage s3: %w", err)
 	}
-	s.client, s.poolKey = client, o.poolKeys[0]
+	s.client, s.poolKey = client, key
 	return nil
 }
 
@@ -259,11 +254,7 @@ func (s *S3ResultStorage) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	if d.NextArg() {
 		return d.Err("result_storage s3: takes a block, not arguments")
 	}
-	strs := map[string]*string{
-		"bucket": &s.Bucket, "folder": &s.Folder, "endpoint": &s.Endpoint, "region": &s.Region,
-		"access_key_id": &s.AccessKeyID, "secret_access_key": &s.SecretAccessKey,
-		"session_token": &s.SessionToken, "acl": &s.ACL,
-	}
+	strs := map[string]*string{"bucket": &s.Bucket, "folder": &s.Folder, "acl": &s.ACL}
 	seen := map[string]bool{}
 	for d.NextBlock(0) {
 		opt := d.Val()
@@ -277,26 +268,11 @@ func (s *S3ResultStorage) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			}
 			continue
 		}
-		switch opt {
-		case "path_style":
-			b, err := optionalBool(d)
-			if err != nil {
-				return err
-			}
-			s.PathStyle = b
-		case "timeout":
-			dur, err := durationArg(d)
-			if err != nil {
-				return err
-			}
-			s.Timeout = caddy.Duration(dur)
-		case "max_retries":
-			n, err := intArg(d, 1)
-			if err != nil {
-				return err
-			}
-			s.MaxRetries = n
-		default:
+		ok, err := s.S3Connection.unmarshalOption(d, opt)
+		if err != nil {
+			return err
+		}
+		if !ok {
 			return d.Errf("result_storage s3: unknown option %q", opt)
 		}
 	}
