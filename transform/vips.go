@@ -26,6 +26,7 @@ var startOnce sync.Once
 // "block untrusted" switch would also block SVG, PDF and JPEG XL here.)
 func Startup() {
 	startOnce.Do(func() {
+		limitMallocArenas()
 		vips.LoggingSettings(nil, vips.LogLevelError)
 		vips.Startup(&vips.Config{
 			ConcurrencyLevel: 1,
