@@ -32,6 +32,9 @@ func badRequest(code string, err error) *clientError {
 	return &clientError{status: http.StatusBadRequest, code: code, msg: err.Error(), cause: err}
 }
 
+// errClientGone tells ServeHTTP that the client closed the request.
+var errClientGone = errors.New("client closed the request")
+
 // fromOrigin maps an origin failure to its HTTP answer. This and fail are
 // the one place where failures become statuses.
 func fromOrigin(name string, err error) *clientError {
@@ -60,6 +63,11 @@ func fromOrigin(name string, err error) *clientError {
 // fail sets the error headers and returns the error to Caddy unwritten, so
 // that the site's handle_errors (if any) writes the body.
 func (h *Handler) fail(w http.ResponseWriter, err error) error {
+	if errors.Is(err, context.Canceled) {
+		// The client went away (or the work it waited on was abandoned):
+		// nothing to answer and nothing to log as our failure.
+		return errClientGone
+	}
 	var ce *clientError
 	if !errors.As(err, &ce) {
 		ce = &clientError{status: http.StatusInternalServerError, code: "EINTERNAL", msg: "internal error", cause: err}

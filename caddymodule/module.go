@@ -207,6 +207,12 @@ func (h *Handler) Cleanup() error {
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, _ caddyhttp.Handler) error {
 	rec := &statusRecorder{ResponseWriter: w}
 	err := h.serve(rec, r)
+	if err == errClientGone {
+		// As reverse_proxy does: 499 (client closed request) in the access
+		// log, no error log.
+		rec.WriteHeader(499)
+		err = nil
+	}
 	h.metrics.observe(rec, err)
 	return err
 }

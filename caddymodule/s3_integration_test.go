@@ -418,6 +418,30 @@ func TestS3Failures(t *testing.T) {
 		}
 	})
 
+	t.Run("a client that leaves is not an error", func(t *testing.T) {
+		proxy := s3srv.RecordingProxy(t)
+		proxy.SetDelay(700 * time.Millisecond)
+		logFile := filepath.Join(t.TempDir(), "caddy.log")
+		base := startCaddyWithLog(t, logFile, site(s3Block("o", proxy.Endpoint(), "bucket failures", "path_style")))
+		impatient := &http.Client{Timeout: 150 * time.Millisecond}
+		for _, p := range []string{"/x.txt", "/tr:w-10/x.jpg"} {
+			if resp, err := impatient.Get(base + p); err == nil {
+				resp.Body.Close()
+				t.Fatalf("GET %s did not time out", p)
+			}
+		}
+		time.Sleep(time.Second) // let the handlers notice and log
+		logs, _ := os.ReadFile(logFile)
+		for _, line := range strings.Split(string(logs), "\n") {
+			if strings.Contains(line, `"level":"error"`) || strings.Contains(line, "request failed") {
+				t.Errorf("a client disconnect was logged as a failure: %s", line)
+			}
+		}
+		if !strings.Contains(string(logs), `"status":499`) && strings.Contains(string(logs), `"status":`) {
+			t.Logf("access log did not record 499:\n%s", logs)
+		}
+	})
+
 	t.Run("stopped server is 502 quickly", func(t *testing.T) {
 		own := s3test.Start(t, s3test.Options{Buckets: []string{"down"}})
 		own.Put(t, "down", "x.txt", []byte("x"), "text/plain")
