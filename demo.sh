@@ -13,7 +13,13 @@ if ! pkg-config --exists vips 2>/dev/null; then
 fi
 
 echo "demo.sh: building ./caddy with image_cdn (first build takes a few minutes)"
-./xcaddy.sh >/dev/null
+log=$(mktemp)
+if ! ./xcaddy.sh >"$log" 2>&1; then
+	cat "$log" >&2
+	echo "demo.sh: the build failed (output above)" >&2
+	exit 1
+fi
+rm -f "$log"
 
 base=http://localhost:8080/demo
 cat <<URLS
