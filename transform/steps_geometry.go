@@ -103,7 +103,8 @@ func pad(img *vips.ImageRef, s *step, g geometry) (*vips.ImageRef, error) {
 	if err != nil {
 		return img, err
 	}
-	if err := canvas.ThumbnailWithSize(g.padW, g.padH, vips.InterestingNone, vips.SizeForce); err == nil {
+	err = canvas.ThumbnailWithSize(g.padW, g.padH, vips.InterestingNone, vips.SizeForce)
+	if err == nil {
 		err = canvas.GaussianBlur(20)
 	}
 	if err == nil {
