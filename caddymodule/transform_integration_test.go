@@ -192,7 +192,7 @@ func TestTransformLimitsAndOverload(t *testing.T) {
 	})
 	t.Run("identical concurrent misses are transformed once", func(t *testing.T) {
 		proxy := s3srv.RecordingProxy(t)
-		proxy.SetDelay(300 * time.Millisecond)
+		proxy.SetDelay(time.Second) // long enough for all 8 to join, even on a loaded machine
 		base := startCaddy(t, site(s3Block("o", proxy.Endpoint(), "bucket limits", "path_style")))
 		var wg sync.WaitGroup
 		codes := make([]int, 8)
