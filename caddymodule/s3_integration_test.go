@@ -85,6 +85,14 @@ func TestS3DeliveryHeaders(t *testing.T) {
 	if lm, err := http.ParseTime(resp.Header.Get("Last-Modified")); err != nil || time.Since(lm) > time.Hour {
 		t.Errorf("Last-Modified = %q", resp.Header.Get("Last-Modified"))
 	}
+	// An SVG opened directly cannot run script on the CDN's origin.
+	s3srv.Put(t, "headers", "icon.svg", []byte(`<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>`), "image/svg+xml")
+	if resp, _ := do(t, "GET", base, "/icon.svg"); !strings.Contains(resp.Header.Get("Content-Security-Policy"), "sandbox") {
+		t.Errorf("SVG without a sandboxing CSP: %q", resp.Header.Get("Content-Security-Policy"))
+	}
+	if resp, _ := do(t, "GET", base, "/img/logo.png"); resp.Header.Get("Content-Security-Policy") != "" {
+		t.Errorf("CSP on a PNG: %q", resp.Header.Get("Content-Security-Policy"))
+	}
 	// A pre-compressed asset keeps its encoding and download name.
 	s3srv.PutWithOptions(t, "headers", "app.js", []byte("gzipped bytes"), minio.PutObjectOptions{
 		ContentType: "text/javascript", ContentEncoding: "gzip", ContentDisposition: `attachment; filename="app.js"`})
