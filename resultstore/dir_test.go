@@ -45,7 +45,7 @@ func TestDirDoesNotFollowSymlinksOut(t *testing.T) {
 	d, root := newDir(t)
 	outside := t.TempDir()
 	if err := os.Symlink(outside, filepath.Join(root, "link")); err != nil {
-		t.Skip("no symlinks:", err)
+		t.Fatalf("making the symlink fixture: %v", err) // Linux temp dirs always allow symlinks
 	}
 	if err := d.Put(context.Background(), "link/x.webp", &Entry{Body: []byte("x")}); err == nil {
 		t.Error("Put through a symlink leaving the root succeeded")
