@@ -104,43 +104,33 @@ func (h *Handler) stream(w io.Writer, body io.Reader, key string) {
 }
 
 // stat finds the first origin that has the object, in preference order.
-// A not-found moves on; any other failure stops the search.
 func (h *Handler) stat(ctx context.Context, key string) (origin.Info, int, error) {
-	if key == "" {
-		return origin.Info{}, 0, fromOrigin("", &origin.Error{Kind: origin.NotFound, Err: errors.New("empty path")})
-	}
-	var last error
-	for i, o := range h.origins {
-		info, err := o.Stat(ctx, key)
-		if err == nil {
-			return info, i, nil
-		}
-		if !origin.IsNotFound(err) {
-			return origin.Info{}, i, fromOrigin(o.Name(), err)
-		}
-		last = err
-	}
-	return origin.Info{}, 0, fromOrigin("", last)
+	return firstOrigin(h, key, 0, func(o Origin) (origin.Info, error) { return o.Stat(ctx, key) })
 }
 
-// open is stat's counterpart for GET, starting at origin index from.
+// open is stat's counterpart for GET, starting at origin index from (the
+// one a stat already found).
 func (h *Handler) open(ctx context.Context, key string, opts origin.GetOptions, from int) (*origin.Object, int, error) {
+	return firstOrigin(h, key, from, func(o Origin) (*origin.Object, error) { return o.Get(ctx, key, opts) })
+}
+
+// firstOrigin runs the preference list from index from and maps the
+// outcome to the client's answer: 404 only when every origin missed.
+func firstOrigin[T any](h *Handler, key string, from int, try func(Origin) (T, error)) (T, int, error) {
+	var zero T
 	if key == "" {
-		return nil, 0, fromOrigin("", &origin.Error{Kind: origin.NotFound, Err: errors.New("empty path")})
+		return zero, 0, fromOrigin("", &origin.Error{Kind: origin.NotFound, Err: errors.New("empty path")})
 	}
-	var last error
-	for i := from; i < len(h.origins); i++ {
-		o := h.origins[i]
-		obj, err := o.Get(ctx, key, opts)
-		if err == nil {
-			return obj, i, nil
-		}
-		if !origin.IsNotFound(err) {
-			return nil, i, fromOrigin(o.Name(), err)
-		}
-		last = err
+	v, i, err := origin.FirstFound(h.origins[from:], try)
+	i += from
+	if err == nil {
+		return v, i, nil
 	}
-	return nil, 0, fromOrigin("", last)
+	name := ""
+	if i < len(h.origins) {
+		name = h.origins[i].Name()
+	}
+	return zero, i, fromOrigin(name, err)
 }
 
 // setObjectHeaders writes the representation headers shared by 200, 206,

@@ -366,13 +366,8 @@ func (s *S3Origin) Stat(ctx context.Context, key string) (origin.Info, error) {
 	if err != nil {
 		return origin.Info{}, err
 	}
-	for _, t := range targets {
-		info, err := t.client.Stat(ctx, t.bucket, s3key)
-		if err == nil || !origin.IsNotFound(err) {
-			return info, err
-		}
-	}
-	return origin.Info{}, &origin.Error{Kind: origin.NotFound, Code: "NoSuchKey", Err: fmt.Errorf("%s: not in %d bucket(s)", s3key, len(targets))}
+	info, _, err := origin.FirstFound(targets, func(t target) (origin.Info, error) { return t.client.Stat(ctx, t.bucket, s3key) })
+	return info, err
 }
 
 // Get implements Origin, with Stat's fallback order.
@@ -381,13 +376,8 @@ func (s *S3Origin) Get(ctx context.Context, key string, opts origin.GetOptions) 
 	if err != nil {
 		return nil, err
 	}
-	for _, t := range targets {
-		obj, err := t.client.Get(ctx, t.bucket, s3key, opts)
-		if err == nil || !origin.IsNotFound(err) {
-			return obj, err
-		}
-	}
-	return nil, &origin.Error{Kind: origin.NotFound, Code: "NoSuchKey", Err: fmt.Errorf("%s: not in %d bucket(s)", s3key, len(targets))}
+	obj, _, err := origin.FirstFound(targets, func(t target) (*origin.Object, error) { return t.client.Get(ctx, t.bucket, s3key, opts) })
+	return obj, err
 }
 
 // normalizeFolder turns "/", "images", "/images/" into "" or "images/".

@@ -124,3 +124,22 @@ func KindOf(err error) Kind {
 
 // IsNotFound reports whether err means the object does not exist.
 func IsNotFound(err error) bool { return KindOf(err) == NotFound }
+
+// FirstFound tries candidates in order, as both the origin preference list
+// and a router's fallback buckets work: the first success wins, a
+// not-found moves on, and any other failure stops the search (a refusal or
+// a timeout must not fall through to another source). It returns the index
+// of the candidate that answered or failed; when every candidate misses, it
+// returns the last not-found error.
+func FirstFound[C, T any](candidates []C, try func(C) (T, error)) (T, int, error) {
+	var zero T
+	last := error(&Error{Kind: NotFound, Err: errors.New("no candidate to ask")})
+	for i, c := range candidates {
+		v, err := try(c)
+		if err == nil || !IsNotFound(err) {
+			return v, i, err
+		}
+		last = err
+	}
+	return zero, len(candidates), last
+}
