@@ -110,7 +110,8 @@ func headerSafe(s string) string {
 func fromTransform(err error) error {
 	var te *transform.Error
 	if !errors.As(err, &te) {
-		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		// A cancelled client is handled by fail; a deadline is transform_timeout.
+		if errors.Is(err, context.DeadlineExceeded) {
 			return &clientError{status: http.StatusServiceUnavailable, code: "ETIMEOUT", msg: "the transformation took too long",
 				cause: err, header: http.Header{"Retry-After": {"1"}}}
 		}

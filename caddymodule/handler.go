@@ -86,11 +86,13 @@ type Handler struct {
 	origins   []Origin
 	signKeys  [][]byte
 	processor *transform.Processor
-	storage   resultstore.Store
-	memory    *resultstore.Memory
-	group     *resultstore.Group
-	metrics   *metrics
-	logger    *zap.Logger
+	// processorKey releases processor from the shared pool in Cleanup.
+	processorKey string
+	storage      resultstore.Store
+	memory       *resultstore.Memory
+	group        *resultstore.Group
+	metrics      *metrics
+	logger       *zap.Logger
 }
 
 // Origin is one place objects come from. Keys are object paths relative to
@@ -163,7 +165,7 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 		return fmt.Errorf("named: %w", err)
 	}
 
-	h.processor, err = sharedProcessorFor(h, transform.Config{
+	h.processor, h.processorKey, err = sharedProcessor(transform.Config{
 		Workers:     h.Workers,
 		QueueLength: h.Queue,
 		Limits: transform.Limits{
@@ -194,7 +196,7 @@ func (h *Handler) Validate() error {
 // Cleanup releases the shared transformation pool.
 func (h *Handler) Cleanup() error {
 	if h.processor != nil {
-		_, err := processors.Delete(h.processorKey())
+		_, err := processors.Delete(h.processorKey)
 		return err
 	}
 	return nil

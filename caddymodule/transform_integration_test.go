@@ -190,6 +190,19 @@ func TestTransformLimitsAndOverload(t *testing.T) {
 			t.Errorf("first = %d", first)
 		}
 	})
+	t.Run("transform_timeout bounds the fetch too", func(t *testing.T) {
+		proxy := s3srv.RecordingProxy(t)
+		proxy.SetDelay(2 * time.Second)
+		base := startCaddy(t, site(s3Block("o", proxy.Endpoint(), "bucket limits", "path_style"), "transform_timeout 300ms"))
+		start := time.Now()
+		resp, _ := do(t, "GET", base, "/tr:w-40/a.jpg")
+		if resp.StatusCode != http.StatusGatewayTimeout || !strings.HasPrefix(resp.Header.Get("Ik-Error"), "ETIMEOUT - ") {
+			t.Errorf("= %d %q, want 504 ETIMEOUT", resp.StatusCode, resp.Header.Get("Ik-Error"))
+		}
+		if d := time.Since(start); d > 1500*time.Millisecond {
+			t.Errorf("answered after %v, not at the 300ms transform_timeout", d)
+		}
+	})
 	t.Run("identical concurrent misses are transformed once", func(t *testing.T) {
 		proxy := s3srv.RecordingProxy(t)
 		proxy.SetDelay(time.Second) // long enough for all 8 to join, even on a loaded machine

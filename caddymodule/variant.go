@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"runtime"
 	"strings"
 	"time"
 
@@ -30,35 +29,18 @@ type pooledProcessor struct{ *transform.Processor }
 
 func (pooledProcessor) Destruct() error { return nil }
 
-func (h *Handler) processorKey() string {
-	return fmt.Sprintf("processor:%d/%d/%d/%d/%d/%d", h.workers(), h.queue(), h.MaxSourceBytes, h.MaxSourcePixels, h.MaxOutputDimension, h.MaxFrames)
-}
-
-func sharedProcessorFor(h *Handler, cfg transform.Config) (*transform.Processor, error) {
-	v, _, err := processors.LoadOrNew(h.processorKey(), func() (caddy.Destructor, error) {
+// sharedProcessor returns the pool for cfg and the key to release it
+// with. The key is the configuration as written: two handlers share a
+// pool exactly when they ask for the same one.
+func sharedProcessor(cfg transform.Config) (*transform.Processor, string, error) {
+	key := fmt.Sprintf("processor:%+v", cfg)
+	v, _, err := processors.LoadOrNew(key, func() (caddy.Destructor, error) {
 		return pooledProcessor{transform.NewProcessor(cfg)}, nil
 	})
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	return v.(pooledProcessor).Processor, nil
-}
-
-func (h *Handler) workers() int {
-	if h.Workers > 0 {
-		return h.Workers
-	}
-	return runtime.NumCPU()
-}
-
-func (h *Handler) queue() int {
-	switch {
-	case h.Queue > 0:
-		return h.Queue
-	case h.Queue < 0:
-		return 0
-	}
-	return 4 * h.workers()
+	return v.(pooledProcessor).Processor, key, nil
 }
 
 // parseChain reads the path and query chains; nil means no transformation.
@@ -152,7 +134,7 @@ func (h *Handler) resolveVariant(r *http.Request, req *request, chain *transform
 		v.source, v.from = &info, i
 		sourceType = transform.SourceType(info.ContentType, req.key)
 		if !transform.IsImageType(sourceType) {
-			return nil, badRequest("EUNSUPPORTED", fmt.Errorf("the object is %s, not an image: it can only be delivered as is (without tr)", typeForMessage(sourceType)))
+			return nil, notAnImage(sourceType)
 		}
 	}
 	f, negotiated, err := chain.OutputFormat(sourceType, r.Header.Get("Accept"), h.AVIF)
@@ -222,10 +204,6 @@ func (h *Handler) render(ctx context.Context, v *variant) (*resultstore.Entry, e
 	res, err := slot.Process(ctx, src, v.chain, v.format)
 	h.metrics.transformed(v.format, time.Since(start), err)
 	if err != nil {
-		if errors.Is(err, context.DeadlineExceeded) {
-			return nil, &clientError{status: http.StatusServiceUnavailable, code: "ETIMEOUT", msg: "the transformation took too long",
-				cause: err, header: http.Header{"Retry-After": {"1"}}}
-		}
 		return nil, fromTransform(err)
 	}
 	e := &resultstore.Entry{
@@ -259,7 +237,7 @@ func (h *Handler) fetchSource(ctx context.Context, v *variant) ([]byte, origin.I
 	}
 	defer obj.Body.Close()
 	if t := transform.SourceType(obj.ContentType, v.req.key); !transform.IsImageType(t) {
-		return nil, origin.Info{}, badRequest("EUNSUPPORTED", fmt.Errorf("the object is %s, not an image: it can only be delivered as is (without tr)", typeForMessage(t)))
+		return nil, origin.Info{}, notAnImage(t)
 	}
 	limit := h.processor.Limits().MaxSourceBytes
 	if obj.Size > limit {
@@ -337,9 +315,10 @@ func (h *Handler) logStoreError(op, key string, err error) {
 	h.logger.Warn("result storage "+op+" failed; serving as a miss", zap.String("key", key), zap.Error(err))
 }
 
-func typeForMessage(t string) string {
-	if t == "" {
-		return "of unknown type"
+// notAnImage refuses a transformation of an object that is not an image.
+func notAnImage(mediaType string) error {
+	if mediaType == "" {
+		mediaType = "of unknown type"
 	}
-	return t
+	return badRequest("EUNSUPPORTED", fmt.Errorf("the object is %s, not an image: it can only be delivered as is (without tr)", mediaType))
 }
