@@ -42,33 +42,45 @@ func (s *S3Origin) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	default:
 		return d.Err("origin s3: want at most a name before the block")
 	}
-	strs := map[string]*string{
+	own := map[string]*string{
 		"bucket": &s.Bucket, "folder": &s.Folder, "canonical": &s.Canonical, "router_config": &s.RouterFile,
 	}
+	return s.S3Connection.unmarshalBlock(d, "origin s3", own, func(opt string) (bool, error) {
+		if opt != "router" {
+			return false, nil
+		}
+		var err error
+		s.Router, err = parseRouter(d)
+		return true, err
+	})
+}
+
+// unmarshalBlock parses the block of an S3 origin or store (what names it
+// in messages): each option at most once, the block's own single-value
+// options (own), the connection options, then whatever more handles.
+func (c *S3Connection) unmarshalBlock(d *caddyfile.Dispenser, what string, own map[string]*string, more func(opt string) (bool, error)) error {
 	seen := map[string]bool{}
 	for d.NextBlock(0) {
 		opt := d.Val()
 		if seen[opt] {
-			return d.Errf("origin s3: %s specified more than once", opt)
+			return d.Errf("%s: %s specified more than once", what, opt)
 		}
 		seen[opt] = true
-		if dst, ok := strs[opt]; ok {
+		if dst, ok := own[opt]; ok {
 			if err := oneArg(d, dst); err != nil {
 				return err
 			}
 			continue
 		}
-		ok, err := s.S3Connection.unmarshalOption(d, opt)
-		switch {
-		case err != nil:
+		ok, err := c.unmarshalOption(d, opt)
+		if !ok && err == nil && more != nil {
+			ok, err = more(opt)
+		}
+		if err != nil {
 			return err
-		case ok:
-		case opt == "router":
-			if s.Router, err = parseRouter(d); err != nil {
-				return err
-			}
-		default:
-			return d.Errf("origin s3: unknown option %q", opt)
+		}
+		if !ok {
+			return d.Errf("%s: unknown option %q", what, opt)
 		}
 	}
 	return nil

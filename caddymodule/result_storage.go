@@ -254,29 +254,8 @@ func (s *S3ResultStorage) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	if d.NextArg() {
 		return d.Err("result_storage s3: takes a block, not arguments")
 	}
-	strs := map[string]*string{"bucket": &s.Bucket, "folder": &s.Folder, "acl": &s.ACL}
-	seen := map[string]bool{}
-	for d.NextBlock(0) {
-		opt := d.Val()
-		if seen[opt] {
-			return d.Errf("result_storage s3: %s specified more than once", opt)
-		}
-		seen[opt] = true
-		if dst, ok := strs[opt]; ok {
-			if err := oneArg(d, dst); err != nil {
-				return err
-			}
-			continue
-		}
-		ok, err := s.S3Connection.unmarshalOption(d, opt)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			return d.Errf("result_storage s3: unknown option %q", opt)
-		}
-	}
-	return nil
+	own := map[string]*string{"bucket": &s.Bucket, "folder": &s.Folder, "acl": &s.ACL}
+	return s.S3Connection.unmarshalBlock(d, "result_storage s3", own, nil)
 }
 
 // Interface guards.
