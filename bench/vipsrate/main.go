@@ -16,15 +16,12 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"sort"
-	"strconv"
-	"strings"
-	"sync"
-	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/davidbyttow/govips/v2/vips"
+
+	"github.com/image-cdn/image_cdn/bench/internal/loadrun"
+	"github.com/image-cdn/image_cdn/transform"
 )
 
 func main() {
@@ -49,19 +46,9 @@ func main() {
 		srcs = append(srcs, b)
 	}
 
-	// The same start-up as transform.Startup: libvips' own thread pool at 1
-	// (parallelism comes from the goroutines, as it comes from the module's
-	// workers), operation cache off. Every field is set on purpose.
-	vips.LoggingSettings(nil, vips.LogLevelError)
-	vips.Startup(&vips.Config{
-		ConcurrencyLevel: 1,
-		MaxCacheFiles:    0,
-		MaxCacheMem:      0,
-		MaxCacheSize:     0,
-		ReportLeaks:      false,
-		CacheTrace:       false,
-		CollectStats:     false,
-	})
+	// The module's own libvips start-up (thread pool 1, operation cache
+	// off, malloc arenas capped), so that only the pipeline differs.
+	transform.Startup()
 	defer vips.Shutdown()
 
 	one := func(src []byte) error {
@@ -98,68 +85,5 @@ func main() {
 		os.Exit(1)
 	}
 
-	var (
-		ops, errs atomic.Int64
-		mu        sync.Mutex
-		lat       []time.Duration
-		wg        sync.WaitGroup
-	)
-	cpu0 := cpuTime()
-	start := time.Now()
-	deadline := start.Add(*dur)
-	for g := 0; g < *conc; g++ {
-		wg.Add(1)
-		go func(g int) {
-			defer wg.Done()
-			var mine []time.Duration
-			for i := g; time.Now().Before(deadline); i++ {
-				t := time.Now()
-				if err := one(srcs[i%len(srcs)]); err != nil {
-					errs.Add(1)
-					continue
-				}
-				mine = append(mine, time.Since(t))
-				ops.Add(1)
-			}
-			mu.Lock()
-			lat = append(lat, mine...)
-			mu.Unlock()
-		}(g)
-	}
-	wg.Wait()
-	secs := time.Since(start).Seconds()
-	cpuMs := float64((cpuTime() - cpu0).Microseconds()) / 1000
-	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
-	pct := func(p float64) float64 {
-		if len(lat) == 0 {
-			return 0
-		}
-		return float64(lat[min(len(lat)-1, int(p*float64(len(lat))))].Microseconds()) / 1000
-	}
-	fmt.Printf("VIPSRATE ops=%d secs=%.2f rate=%.2f p50_ms=%.1f p99_ms=%.1f max_ms=%.1f errors=%d cpu_ms_per_op=%.1f peak_rss_mb=%d\n",
-		ops.Load(), secs, float64(ops.Load())/secs, pct(0.50), pct(0.99), pct(1), errs.Load(),
-		cpuMs/float64(max(ops.Load(), 1)), peakRSSMiB())
-}
-
-// cpuTime is the user+system CPU time of the whole process so far: on a
-// shared machine, CPU per transform is steadier than transforms per second.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
-// peakRSSMiB is the process's peak resident set (VmHWM), to set beside
-// Caddy's.
-func peakRSSMiB() int {
-	b, _ := os.ReadFile("/proc/self/status")
-	for _, line := range strings.Split(string(b), "\n") {
-		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			kb, _ := strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(rest), " kB"))
-			return kb / 1024
-		}
-	}
-	return 0
+	loadrun.Run("VIPSRATE", *conc, *dur, func(i int) error { return one(srcs[i%len(srcs)]) })
 }
