@@ -177,3 +177,39 @@ func TestMemoryCacheAndFileStorage(t *testing.T) {
 		t.Errorf("file storage hit = %q vary %q", got, resp.Header.Get("Vary"))
 	}
 }
+
+// TestWildcardResultStorage: with `bucket *` on both sides, the variant
+// of /<bucket>/<key> is stored in <bucket>, under the key's own path.
+func TestWildcardResultStorage(t *testing.T) {
+	s3srv.MakeBucket(t, "tenant-one")
+	s3srv.Put(t, "tenant-one", "img/a.jpg", sample(t, "photos/sunset.jpg"), "image/jpeg")
+	base := startCaddy(t, site(s3Block("o", s3srv.Endpoint(), "bucket *", "path_style"), `result_storage s3 {
+			bucket *
+			folder variants
+			endpoint `+s3srv.Endpoint()+`
+			path_style
+			access_key_id `+s3srv.AccessKey+`
+			secret_access_key `+s3srv.SecretKey+`
+		}`))
+	resp, _ := do(t, "GET", base, "/tenant-one/tr:w-50/img/a.jpg", "Accept: "+acceptOldIE)
+	if resp.StatusCode != 404 {
+		// tr: must come first: after the bucket it is part of the key.
+		t.Errorf("tr: after the bucket segment = %d, want 404", resp.StatusCode)
+	}
+	resp, _ = do(t, "GET", base, "/tr:w-50/tenant-one/img/a.jpg", "Accept: "+acceptOldIE)
+	if resp.StatusCode != 200 {
+		t.Fatalf("= %d %s", resp.StatusCode, resp.Header.Get("Ik-Error"))
+	}
+	waitForObject(t, "tenant-one", "variants/img/a.jpg/w-50.jpg")
+	resp, _ = do(t, "GET", startCaddy(t, site(s3Block("o", s3srv.Endpoint(), "bucket *", "path_style"), `result_storage s3 {
+			bucket *
+			folder variants
+			endpoint `+s3srv.Endpoint()+`
+			path_style
+			access_key_id `+s3srv.AccessKey+`
+			secret_access_key `+s3srv.SecretKey+`
+		}`)), "/tr:w-50/tenant-one/img/a.jpg", "Accept: "+acceptOldIE)
+	if got := resp.Header.Get("Cache-Status"); got != "image_cdn; hit; detail=storage" {
+		t.Errorf("second instance: %q", got)
+	}
+}

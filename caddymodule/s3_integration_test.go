@@ -532,3 +532,23 @@ func TestS3ClientsSharedAcrossReloads(t *testing.T) {
 		t.Errorf("pooled clients before %v, after reload %v: want the same single client", keys, again)
 	}
 }
+
+// TestCacheControlOptions: cache_control on successes, not_found_max_age
+// on 404s (a negative one means no-store).
+func TestCacheControlOptions(t *testing.T) {
+	s3srv.MakeBucket(t, "cachectl")
+	s3srv.Put(t, "cachectl", "a.txt", []byte("a"), "text/plain")
+	for _, tt := range []struct{ options, ok, notFound string }{
+		{`cache_control "public, max-age=600"`, "public, max-age=600", "public, max-age=60"},
+		{"not_found_max_age 10s", DefaultCacheControl, "public, max-age=10"},
+		{"not_found_max_age -1s", DefaultCacheControl, "no-store"},
+	} {
+		base := startCaddy(t, site(s3Block("o", s3srv.Endpoint(), "bucket cachectl", "path_style"), tt.options))
+		if resp, _ := do(t, "GET", base, "/a.txt"); resp.Header.Get("Cache-Control") != tt.ok {
+			t.Errorf("%s: 200 Cache-Control = %q, want %q", tt.options, resp.Header.Get("Cache-Control"), tt.ok)
+		}
+		if resp, _ := do(t, "GET", base, "/none.txt"); resp.Header.Get("Cache-Control") != tt.notFound {
+			t.Errorf("%s: 404 Cache-Control = %q, want %q", tt.options, resp.Header.Get("Cache-Control"), tt.notFound)
+		}
+	}
+}

@@ -26,7 +26,7 @@ func TestTransformThroughCaddyAndS3(t *testing.T) {
 	s3srv.Put(t, "transforms", "doc.txt", []byte("not an image"), "text/plain")
 	s3srv.Put(t, "transforms", "fake.jpg", []byte("not an image either"), "image/jpeg")
 	proxy := s3srv.RecordingProxy(t)
-	base := startCaddy(t, site(s3Block("o", proxy.VirtualEndpoint(), "bucket transforms"),
+	base := startCaddy(t, site(s3Block("o", proxy.VirtualEndpoint(), "bucket transforms", "canonical https://cdn.example.com"),
 		"named thumb w-100,h-100", "avif"))
 
 	tests := []struct {
@@ -69,6 +69,14 @@ func TestTransformThroughCaddyAndS3(t *testing.T) {
 					t.Errorf("missing %s", h)
 				}
 			}
+			// The canonical URL is the object's: no tr: segment, no query.
+			object := strings.SplitN(tt.path, "?", 2)[0]
+			if strings.HasPrefix(object, "/tr:") {
+				object = object[strings.Index(object[1:], "/")+1:]
+			}
+			if link, want := resp.Header.Get("Link"), `<https://cdn.example.com`+object+`>; rel="canonical"`; link != want {
+				t.Errorf("Link = %q, want %q", link, want)
+			}
 			if !strings.HasPrefix(resp.Header.Get("ETag"), `"`) {
 				t.Errorf("ETag %q is not strong", resp.Header.Get("ETag"))
 			}
@@ -101,6 +109,10 @@ func TestTransformThroughCaddyAndS3(t *testing.T) {
 			if r.Method != "HEAD" {
 				t.Errorf("a 304 cost a %s %s at the origin", r.Method, r.Path)
 			}
+		}
+		resp, body = do(t, "GET", base, "/tr:w-120/photos/sunset.jpg", "Accept: "+acceptSafari, "Range: bytes=0-11")
+		if resp.StatusCode != 206 || len(body) != 12 || !strings.HasPrefix(body, "RIFF") {
+			t.Errorf("range of a variant = %d, %d bytes %q", resp.StatusCode, len(body), body)
 		}
 		resp, body = do(t, "HEAD", base, "/tr:w-120/photos/sunset.jpg", "Accept: "+acceptSafari)
 		if resp.StatusCode != 200 || body != "" || resp.Header.Get("Content-Type") != "image/webp" {
