@@ -219,26 +219,28 @@ func (s *S3Origin) Provision(caddy.Context) error {
 			return fmt.Errorf("s3 origin %q: canonical must be an http(s) base URL, got %q", s.OriginName, s.canonical)
 		}
 	}
-	client, err := s.loadClient(s.S3Options.config(repl))
+	base := s.S3Options.config(repl)
+	client, err := s.loadClient(base)
 	if err != nil {
 		return fmt.Errorf("s3 origin %q: %w", s.OriginName, err)
 	}
 	s.client = client
-	return s.provisionRouter(repl)
+	return s.provisionRouter(repl, base)
 }
 
 // provisionRouter compiles the router and prepares a client for every
 // distinct set of bucket options it can choose. The set is fixed by the
 // configuration, so the clients are bounded whatever the requests say:
 // passthrough buckets all use the origin's own client.
-func (s *S3Origin) provisionRouter(repl *caddy.Replacer) error {
+func (s *S3Origin) provisionRouter(repl *caddy.Replacer, base s3origin.Config) error {
 	var cfg router.Config
+	file := repl.ReplaceKnown(s.RouterFile, "")
 	switch {
 	case s.Router != nil:
 		cfg = s.Router.config(repl)
-	case s.RouterFile != "":
+	case file != "":
 		var err error
-		if cfg, err = router.LoadFile(repl.ReplaceKnown(s.RouterFile, "")); err != nil {
+		if cfg, err = router.LoadFile(file); err != nil {
 			return fmt.Errorf("s3 origin %q: %w", s.OriginName, err)
 		}
 	default:
@@ -249,14 +251,13 @@ func (s *S3Origin) provisionRouter(repl *caddy.Replacer) error {
 	}
 	rt, err := router.New(cfg)
 	if err != nil {
-		if s.RouterFile != "" {
+		if file != "" {
 			// Name the file, as LoadFile's own errors do.
-			return fmt.Errorf("s3 origin %q: %s: %w", s.OriginName, repl.ReplaceKnown(s.RouterFile, ""), err)
+			return fmt.Errorf("s3 origin %q: %s: %w", s.OriginName, file, err)
 		}
 		return fmt.Errorf("s3 origin %q: %w", s.OriginName, err)
 	}
 	s.router = rt
-	base := s.S3Options.config(repl)
 	s.routed = make(map[router.BucketOptions]*s3origin.Client)
 	for _, b := range rt.Buckets() {
 		key := b.Options
