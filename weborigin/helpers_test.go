@@ -151,3 +151,9 @@ func mustURL(s string) *url.URL {
 	}
 	return u
 }
+
+func errorsIsRefused(err error) bool { return errors.Is(err, ErrRefused) }
+
+func asOriginError(err error, target **origin.Error) bool { return errors.As(err, target) }
+
+func defaultResolver() Resolver { return net.DefaultResolver }

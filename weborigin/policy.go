@@ -1,6 +1,7 @@
 package weborigin
 
 import (
+	"errors"
 	"fmt"
 	"net/netip"
 	"strings"
@@ -28,10 +29,12 @@ func newPolicy(allowPrivate []string) (*policy, error) {
 			pfx, err = netip.ParsePrefix(s)
 		} else {
 			var a netip.Addr
-			a, err = netip.ParseAddr(s)
+			if a, err = netip.ParseAddr(s); err == nil && a.Zone() != "" {
+				err = errors.New("zoned address")
+			}
 			pfx = netip.PrefixFrom(a, a.BitLen())
 		}
-		if err != nil || pfx.Addr().Zone() != "" {
+		if err != nil {
 			return nil, fmt.Errorf("allow_private: %q is not a CIDR prefix or an IP address", s)
 		}
 		// An IPv4-mapped prefix means the IPv4 range; checks unmap first.
