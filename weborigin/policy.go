@@ -180,7 +180,10 @@ func (p *policy) checkHost(host string) error {
 		return refused("invalid host name")
 	}
 	for _, c := range name {
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '.' || c == '_') {
+		// Non-ASCII is an internationalised name: the transport turns it
+		// into punycode (full-width "１２７.０.０.１" becomes "127.0.0.1")
+		// before dialling, where it is checked again.
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '.' || c == '_' || c >= 0x80) {
 			return refused("invalid host name")
 		}
 	}

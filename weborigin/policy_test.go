@@ -115,7 +115,8 @@ func TestCheckHost(t *testing.T) {
 		{"", false},
 		{"ex ample.com", false},
 		{"exa%mple.com", false},
-		{"ｌｏｃａｌｈｏｓｔ", false},
+		{"bücher.example", true},
+		{"ｌｏｃａｌｈｏｓｔ", true}, // becomes "localhost" before dialling, refused there
 	} {
 		err := p.checkHost(tc.host)
 		if (err == nil) != tc.ok {
@@ -146,6 +147,8 @@ func TestRefusedByDefault(t *testing.T) {
 		"http://[64:ff9b::7f00:1]:" + port + "/a.jpg",
 		"http://[2002:7f00:1::1]:" + port + "/a.jpg",
 		"http://localhost:" + port + "/a.jpg", // through the real resolver (/etc/hosts)
+		"http://ｌｏｃａｌｈｏｓｔ:" + port + "/a.jpg",
+		"http://１２７.０.０.１:" + port + "/a.jpg",
 		"http://rebind.test:" + port + "/a.jpg",
 		"http://metadata.test/latest/meta-data/",
 		"http://mixed.test/a.jpg",
@@ -167,7 +170,7 @@ func TestRefusedByDefault(t *testing.T) {
 			p := newTestProxy(t, ProxyConfig{Options: Options{Resolver: resolver}})
 			var d dials
 			d.watch(p.c)
-			if key == "http://localhost:"+port+"/a.jpg" {
+			if strings.Contains(key, "localhost") || strings.Contains(key, "ｌｏｃａｌｈｏｓｔ") {
 				p.c.dialer.resolver = defaultResolver()
 			}
 			_, err := p.Get(context.Background(), key, origin.GetOptions{})
