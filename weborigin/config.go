@@ -86,6 +86,9 @@ func (o Options) withDefaults() (Options, error) {
 	if o.Resolver == nil {
 		o.Resolver = net.DefaultResolver
 	}
+	if strings.ContainsFunc(o.Name, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+		return o, fmt.Errorf("invalid origin name %q", o.Name)
+	}
 	for k, vs := range o.Header {
 		ck := http.CanonicalHeaderKey(k)
 		if forbiddenHeaders[ck] {

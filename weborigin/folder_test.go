@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"log"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -433,4 +434,37 @@ func TestTimeouts(t *testing.T) {
 	if !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled fetch: %v, want context.Canceled in the chain", err)
 	}
+}
+
+// Over TLS (and HTTP/2), forward_host changes the Host header only: the
+// certificate is still verified against the base URL's host.
+func TestFolderTLSForwardHost(t *testing.T) {
+	var got *http.Request
+	ts := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got = r.Clone(context.Background())
+		io.WriteString(w, "tls")
+	}))
+	ts.EnableHTTP2 = true
+	ts.Config.ErrorLog = log.New(io.Discard, "", 0) // the untrusted handshake below is expected
+	ts.StartTLS()
+	t.Cleanup(ts.Close)
+	f := newTestFolder(t, FolderConfig{BaseURL: ts.URL + "/", ForwardHost: true, Options: Options{AllowPrivate: loopback}})
+	f.c.transport.TLSClientConfig.RootCAs = ts.Client().Transport.(*http.Transport).TLSClientConfig.RootCAs
+
+	obj, err := f.Get(WithHost(context.Background(), "cdn.example.com"), "a.jpg", origin.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body := readAll(t, obj); body != "tls" {
+		t.Errorf("body %q", body)
+	}
+	if got.Host != "cdn.example.com" || got.ProtoMajor != 2 || got.TLS == nil || got.TLS.ServerName != "" && got.TLS.ServerName != "127.0.0.1" {
+		t.Errorf("Host %q, proto %s, SNI %q", got.Host, got.Proto, got.TLS.ServerName)
+	}
+
+	// Without the test CA, the certificate is not trusted: no silent
+	// fallback to an unverified connection.
+	g := newTestFolder(t, FolderConfig{BaseURL: ts.URL + "/", Options: Options{AllowPrivate: loopback}})
+	_, err = g.Get(context.Background(), "a.jpg", origin.GetOptions{})
+	wantKind(t, err, origin.Unavailable)
 }
