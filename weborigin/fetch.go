@@ -197,7 +197,7 @@ func (c *client) get(ctx context.Context, u *url.URL, host string, rng *origin.B
 	length := resp.ContentLength
 	obj.Size = length
 	if resp.StatusCode == http.StatusPartialContent {
-		span, ok := parseContentRange(resp.Header.Get("Content-Range"))
+		span, ok := origin.ParseContentRange(resp.Header.Get("Content-Range"))
 		if !ok || rng == nil || length >= 0 && length != span.Length() {
 			return fail(&origin.Error{Kind: origin.Unavailable, Code: "EBADRANGE",
 				Err: fmt.Errorf("%s: 206 with an unusable Content-Range", target)})
@@ -309,31 +309,6 @@ func rangeHeader(r *origin.ByteRange) string {
 		return "bytes=" + strconv.FormatInt(r.Start, 10) + "-"
 	}
 	return "bytes=" + strconv.FormatInt(r.Start, 10) + "-" + strconv.FormatInt(r.End, 10)
-}
-
-// parseContentRange reads "bytes start-end/total".
-func parseContentRange(v string) (origin.Span, bool) {
-	spec, ok := strings.CutPrefix(v, "bytes ")
-	if !ok {
-		return origin.Span{}, false
-	}
-	rng, total, ok := strings.Cut(spec, "/")
-	if !ok {
-		return origin.Span{}, false
-	}
-	first, last, ok := strings.Cut(rng, "-")
-	if !ok {
-		return origin.Span{}, false
-	}
-	var s origin.Span
-	var err1, err2, err3 error
-	s.Start, err1 = strconv.ParseInt(first, 10, 64)
-	s.End, err2 = strconv.ParseInt(last, 10, 64)
-	s.Total, err3 = strconv.ParseInt(total, 10, 64)
-	if err1 != nil || err2 != nil || err3 != nil || s.Start < 0 || s.Start > s.End || s.End >= s.Total {
-		return origin.Span{}, false
-	}
-	return s, true
 }
 
 // redact names a URL in errors and logs without its query (which may
