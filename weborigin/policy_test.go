@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/image-cdn/image_cdn/origin"
 )
@@ -357,5 +358,26 @@ func TestNoProxyFromEnvironment(t *testing.T) {
 	}
 	if n := proxy.hits.Load(); n != 0 {
 		t.Errorf("the environment's proxy received %d requests", n)
+	}
+}
+
+// stallingResolver never answers: it waits for the fetch to give up.
+type stallingResolver struct{}
+
+func (stallingResolver) LookupNetIP(ctx context.Context, _, _ string) ([]netip.Addr, error) {
+	<-ctx.Done()
+	return nil, ctx.Err()
+}
+
+// A DNS look-up that hangs is bounded by header_timeout like the rest of
+// the way to the response headers.
+func TestStalledResolutionTimesOut(t *testing.T) {
+	p := newTestProxy(t, ProxyConfig{Options: Options{Resolver: stallingResolver{}, HeaderTimeout: 100 * time.Millisecond}})
+	var d dials
+	d.watch(p.c)
+	_, err := p.Get(context.Background(), "https://slow-dns.test/a.jpg", origin.GetOptions{})
+	wantKind(t, err, origin.Timeout)
+	if got := d.list(); len(got) != 0 {
+		t.Errorf("connections attempted: %v", got)
 	}
 }

@@ -136,6 +136,10 @@ func TestProxyAllowHostsLive(t *testing.T) {
 	if r := s.requests()[0]; r.Host != "img.example.test:"+port {
 		t.Errorf("Host = %q", r.Host)
 	}
+	info, err := p.Stat(context.Background(), "http%3A%2F%2Fimg.example.test%3A"+port+"%2Fa.jpg")
+	if err != nil || info.Size != 3 {
+		t.Errorf("Stat of the percent-encoded form = %+v, %v", info, err)
+	}
 	dialled := len(d.list())
 
 	for _, key := range []string{
@@ -148,8 +152,8 @@ func TestProxyAllowHostsLive(t *testing.T) {
 	}
 	_, err = p.Get(context.Background(), "http://img.example.test:"+port+"/away", origin.GetOptions{})
 	wantRefused(t, err)
-	if n := s.hits.Load(); n != 2 {
-		t.Errorf("the site received %d requests, want 2 (the allowed fetch and the redirect)", n)
+	if n := s.hits.Load(); n != 3 {
+		t.Errorf("the site received %d requests, want 3 (GET, HEAD and the redirect)", n)
 	}
 	if got := d.list(); len(got) > dialled+1 {
 		t.Errorf("connections attempted for refused hosts: %v", got[dialled:])
