@@ -8,7 +8,7 @@ package transform
 // constants are known, so an expression of constants (w-100_mul_2) is
 // folded into its value here, and one that needs the image (w-iw_div_2) is
 // refused until the executor evaluates steps per request: it will keep the
-// tree (Chain.tree) and call compileStep with iw/ih from the source header
+// tree in the Chain and call compileStep with iw/ih from the source header
 // and cw/ch at each step, without reparsing.
 
 import (
@@ -123,6 +123,8 @@ func stepKey(gs *grammar.Step) string {
 	return "tr"
 }
 
+// rules holds one compile rule per executable key of grammar.Keys; a key
+// without a rule parses but is refused as not supported yet.
 var rules = map[string]rule{
 	"w":  func(s *step, _ *output, v string) *Error { return parseSize("w", v, &s.width) },
 	"h":  func(s *step, _ *output, v string) *Error { return parseSize("h", v, &s.height) },
