@@ -4,6 +4,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/image-cdn/image_cdn/transform/grammar"
 )
 
 func TestParseCanonical(t *testing.T) {
@@ -390,5 +392,28 @@ func TestParseGrammarConstructs(t *testing.T) {
 	// Named definitions go through the same grammar.
 	if err := ValidateNamed(map[string]string{"x": "l-image,i-a,l-end"}); !IsKind(err, Invalid) || !strings.Contains(err.Error(), "layers") {
 		t.Errorf("ValidateNamed(layer) = %v", err)
+	}
+}
+
+// TestRulesMatchGrammar checks that every compile rule has its key in the
+// grammar table, and that the grammar's normal form lists today's keys in
+// canonical order.
+func TestRulesMatchGrammar(t *testing.T) {
+	for name := range rules {
+		if k, _, _ := grammar.Lookup(name); k == nil || k.Name != name {
+			t.Errorf("rule %q has no grammar key", name)
+		}
+	}
+	all := "o-50,t-5,b-5_FF0000,bg-FFFFFF,r-20,e-usm-2-0.8-1-0.05,e-sharpen-5,e-contrast,e-grayscale,bl-10,fl-h,rt-90,yc-2,xc-1,fo-top,cm-extract,c-force,dpr-2,h-10,w-10"
+	tree, err := grammar.Parse(all, grammar.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := Parse(all, "", ParseOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := tree.String(), c.Canonical(); got != want {
+		t.Errorf("normal form %q, canonical %q", got, want)
 	}
 }

@@ -110,11 +110,11 @@ const (
 
 var opNames = map[string]Op{"add": OpAdd, "sub": OpSub, "mul": OpMul, "div": OpDiv, "mod": OpMod, "pow": OpPow}
 
+var opSpelling = [...]string{OpAdd: "add", OpSub: "sub", OpMul: "mul", OpDiv: "div", OpMod: "mod", OpPow: "pow"}
+
 func (o Op) String() string {
-	for n, op := range opNames {
-		if op == o {
-			return n
-		}
+	if int(o) < len(opSpelling) && opSpelling[o] != "" {
+		return opSpelling[o]
 	}
 	return "?"
 }

@@ -42,9 +42,6 @@ type Key struct {
 	NumSep string
 	// MaxLen bounds the value in bytes; 0 means DefaultMaxValue.
 	MaxLen int
-	// Output: the key describes the encoded result and applies to the whole
-	// chain, wherever it is written (f, q, ...).
-	Output bool
 }
 
 // DefaultMaxValue bounds a value unless its key says otherwise; longer
@@ -58,8 +55,9 @@ const maxTextValue = 1024
 // list decides its place in canonical strings), one compile rule in
 // transform/compile.go and one executor operation.
 //
-// The order of the first entries is fixed: it is the order of today's
-// canonical strings, which are storage keys in users' buckets.
+// The first entries follow the order of transform's canonical strings
+// (storage keys in users' buckets), so the normal form and the canonical
+// form list parameters alike.
 var Keys = []Key{
 	{Name: "w", Expr: true, Num: true},
 	{Name: "h", Expr: true, Num: true},
@@ -84,14 +82,15 @@ var Keys = []Key{
 	{Name: "b", Expr: true},
 	{Name: "t"},
 	{Name: "o", Num: true},
-	// Output parameters, gathered at the end of canonical chains.
-	{Name: "f", Output: true},
-	{Name: "q", Output: true, Num: true},
-	{Name: "pr", Output: true},
-	{Name: "lo", Output: true},
-	{Name: "md", Output: true},
-	{Name: "cp", Output: true},
-	{Name: "orig", Output: true},
+	// Output parameters: chain-wide, the compiler gathers them at the end
+	// of canonical strings.
+	{Name: "f"},
+	{Name: "q", Num: true},
+	{Name: "pr"},
+	{Name: "lo"},
+	{Name: "md"},
+	{Name: "cp"},
+	{Name: "orig"},
 	// Parsed and printed, not executed yet (issue 12).
 	{Name: "z", Num: true},
 	{Name: "cr"},
@@ -118,9 +117,9 @@ var Keys = []Key{
 	{Name: "al", Scope: LayerOnly, Num: true},
 }
 
-// Deprecated are ImageKit's pre-layer overlay keys. ImageKit answers 400
+// deprecated are ImageKit's pre-layer overlay keys. ImageKit answers 400
 // for them; so do we, pointing at layers.
-var Deprecated = []string{
+var deprecated = []string{
 	"oi", "oh", "ow", "ox", "oy", "ofo", "obg", "oa", "oit", "oiar", "oib", "oibg", "oic",
 	"oifo", "oidpr", "oiq", "oix", "oiy", "oixc", "oiyc", "or",
 	"ot", "ote", "otw", "otbg", "otp", "otia", "otc", "otf", "ots", "ott", "oth",
@@ -180,18 +179,8 @@ func Lookup(token string) (key *Key, value string, hasValue bool) {
 	return nil, "", false
 }
 
-// KeyNamed returns the table entry for name, or nil.
-func KeyNamed(name string) *Key {
-	for i := range Keys {
-		if Keys[i].Name == name {
-			return &Keys[i]
-		}
-	}
-	return nil
-}
-
 func deprecatedKey(token string) (string, bool) {
-	for _, d := range Deprecated {
+	for _, d := range deprecated {
 		if token == d || strings.HasPrefix(token, d+"-") {
 			return d, true
 		}
