@@ -8,7 +8,8 @@
 //	slot, err := processor.Reserve()                               // 503 when full, before downloading the source
 //	res, err := slot.Process(ctx, src, c, f)                       // or processor.Process, which does both
 //
-// Grammar: steps separated by ':' run in order; parameters within a step by
+// Grammar (parsed by transform/grammar into a tree, compiled by compile.go;
+// see docs/grammar.md): steps separated by ':' run in order; parameters within a step by
 // ','; key and value joined by '-', keys matched longest first (e-sharpen-5,
 // e-usm-2-0.8-1-0.05); N marks a negative number (rt-N90). Within one step
 // the parameters act in a fixed order: t, then w/h/ar/dpr/c/cm/fo/x/y/xc/yc,
