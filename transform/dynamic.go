@@ -1,0 +1,104 @@
+package transform
+
+// Per-request evaluation. A step whose values use the image's sizes
+// (w-iw_div_2, lx-bw_sub_cw) and an if block cannot be compiled at parse
+// time; they keep their grammar tree, are checked for everything that
+// does not depend on the image, and are compiled again by the executor
+// with the sizes it sees (resolve, choose). Their canonical form is their
+// un-evaluated normal form, so one URL is one variant.
+
+import (
+	"github.com/image-cdn/image_cdn/transform/grammar"
+)
+
+// scope is where a step is compiled.
+type scope struct {
+	layer  bool // inside a layer: bw, bh and bar are known at run time
+	branch bool // inside an if branch: output parameters are refused
+}
+
+// layerVars are known only inside a layer.
+const layerVars = grammar.VarBW | grammar.VarBH | grammar.VarBAR
+
+func (sc scope) checkVars(p *grammar.Param) *Error {
+	if v := p.Expr.Vars() & layerVars; v != 0 && !sc.layer {
+		return invalidf(p.Key.Name, "%q: %s is only known inside a layer (the size of the image the layer is placed on)", p.Value, v)
+	}
+	return nil
+}
+
+// condBlock is a compiled if block: the condition and both branches.
+type condBlock struct {
+	cond      *grammar.Cond
+	then, els []step
+}
+
+func compileIf(gs *grammar.Step, o *output, sc scope) (step, error) {
+	var s step
+	b := &condBlock{cond: gs.If.Cond}
+	inner := scope{layer: sc.layer, branch: true}
+	var err error
+	if b.then, err = compileSteps(&gs.If.Then, o, ParseOptions{}, grammar.Env{}, inner, 0); err != nil {
+		return s, err
+	}
+	if b.els, err = compileSteps(&gs.If.Else, o, ParseOptions{}, grammar.Env{}, inner, 0); err != nil {
+		return s, err
+	}
+	s.cond, s.text = b, gs.String()
+	return s, nil
+}
+
+// stepText is the normal form of a step without its output parameters,
+// which Canonical gathers at the end of the chain.
+func stepText(gs *grammar.Step) string {
+	cp := *gs
+	cp.Params = nil
+	for _, p := range gs.Params {
+		if !outputKeys[p.Key.Name] {
+			cp.Params = append(cp.Params, p)
+		}
+	}
+	return cp.String()
+}
+
+// allVars marks every variable as known: the executor fills them all.
+const allVars = grammar.VarIW | grammar.VarIH | grammar.VarIAR | grammar.VarCW | grammar.VarCH | grammar.VarCAR | layerVars
+
+// imageEnv is the environment at one step: the source (iw, ih), the image
+// so far (cw, ch) and, inside a layer, the image it is placed on (bw, bh).
+func imageEnv(iw, ih, cw, ch, bw, bh int) grammar.Env {
+	return grammar.Env{
+		IW: float64(iw), IH: float64(ih), CW: float64(cw), CH: float64(ch), BW: float64(bw), BH: float64(bh),
+		Known: allVars,
+	}
+}
+
+// resolve returns the step to run for env: s itself when it has no
+// per-request values, else s compiled again with env. Evaluation errors
+// (division by zero, a result out of range or outside the parameter's
+// rules) are Invalid, naming the parameter.
+func (s *step) resolve(env grammar.Env) (*step, error) {
+	if s.tree == nil {
+		return s, nil
+	}
+	var discard output // output parameters were taken at parse time
+	r, _, err := compileParams(s.tree, &discard, env, scope{layer: true})
+	if err != nil {
+		return nil, err
+	}
+	r.layers = s.layers
+	return &r, nil
+}
+
+// choose decides an if block for env (w, h and ar are the image so far,
+// iw, ih and iar the source) and returns the branch to run.
+func (b *condBlock) choose(env grammar.Env) ([]step, error) {
+	ok, err := b.cond.Eval(env)
+	if err != nil {
+		return nil, invalidf("if", "%s", err)
+	}
+	if ok {
+		return b.then, nil
+	}
+	return b.els, nil
+}
