@@ -102,3 +102,13 @@ func (b *condBlock) choose(env grammar.Env) ([]step, error) {
 	}
 	return b.els, nil
 }
+
+// randomAccess reports the operations added for ImageKit's grammar that
+// read their input more than once or out of order (face detection,
+// per-request steps, which may hold any of them, layers, distortions,
+// shadows, statistics), so the source must be opened for random access.
+func (s *step) randomAccess() bool {
+	return s.focus == focusFace || s.tree != nil || s.cond != nil || len(s.layers) > 0 ||
+		s.distort != nil || s.shadow != nil || s.contrast || s.replace != nil || s.rotate%90 != 0 ||
+		s.bgDominant || s.bgGradient || s.gradient != nil
+}

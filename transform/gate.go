@@ -24,8 +24,6 @@ func stepsNotExecuted(steps []step) *Error {
 			return invalidf("cr", "is not supported yet")
 		case s.distort != nil:
 			return invalidf("e-distort", "is not supported yet")
-		case s.focus == focusFace:
-			return invalidf("fo", "fo-face and z are not supported yet")
 		case s.hasCorners:
 			return invalidf("r", "per-corner radii are not supported yet")
 		case s.rotate%90 != 0:

@@ -51,13 +51,14 @@ type optInt struct {
 // the user wrote is irrelevant: execution follows a fixed order
 // (see steps_chain.go), which is what makes sorting safe in Canonical.
 type step struct {
-	width, height    float64 // 0 = unset; 0<v<1 = fraction of the current size; else pixels
-	arW, arH         float64 // ar-W-H; 0 = unset
-	dpr              float64 // 0 = unset (1)
-	crop             string  // "" = maintain_ratio
-	mode             string  // "" = plain resize
-	focus            string  // "" = center
-	zoom             float64 // z- with fo-face; 0 = unset (1)
+	width, height    float64    // 0 = unset; 0<v<1 = fraction of the current size; else pixels
+	arW, arH         float64    // ar-W-H; 0 = unset
+	dpr              float64    // 0 = unset (1)
+	crop             string     // "" = maintain_ratio
+	mode             string     // "" = plain resize
+	focus            string     // "" = center
+	zoom             float64    // z- with fo-face; 0 = unset (1)
+	face             *faceFocus // set per request on a copy of the step when fo-face found faces
 	x, y, xc, yc     optInt
 	rotate           int // degrees, 0..359
 	flip             string

@@ -362,7 +362,6 @@ func TestParseGrammarConstructs(t *testing.T) {
 		{"w-1_div_0", "w", "division by zero"},
 		{"w-10_pow_10", "w", "out of range"},
 		{"w-1_sub_2", "w", "positive integer"}, // the value rules apply to the result
-		{"fo-face", "fo", "not supported yet"},
 		{"e-shadow", "e-shadow", "not supported yet"},
 		{"lx-10", "lx", "only allowed inside a layer"},
 		{"l-image,i-a,l-end", "l-image", "not supported yet"},

@@ -24,6 +24,16 @@ func trim(_ *job, img *vips.ImageRef, s *step, _ bool) (*vips.ImageRef, error) {
 
 // applyGeometry does the step's size work: extract, resize, crop, pad.
 func applyGeometry(j *job, img *vips.ImageRef, s *step, first bool) (*vips.ImageRef, error) {
+	if s.focus == focusFace {
+		fs, err := withFace(img, s)
+		if err != nil {
+			return img, err
+		}
+		s = fs
+		// Faces are found in the image as loaded: plan on it, the
+		// loader's resize included.
+		first = false
+	}
 	// The first step is planned on the source size, since the loader may
 	// have shrunk the image already (fractions like w-0.5 are of the source).
 	w, h := img.Width(), img.Height()

@@ -136,7 +136,7 @@ func (c *Chain) needsRandomAccess() bool {
 	first := c.firstStep()
 	for i := range c.steps {
 		s := &c.steps[i]
-		if s.rotate != 0 || s.flip == "v" || s.flip == "h_v" || s.trim > 0 || s.bgBlurred {
+		if s.rotate != 0 || s.flip == "v" || s.flip == "h_v" || s.trim > 0 || s.bgBlurred || s.randomAccess() {
 			return true
 		}
 		if s.focus == focusAuto && (s != first || s.mode != "") {
