@@ -1,0 +1,3 @@
+package transform
+
+func scanSVG(b []byte) error { return nil }
