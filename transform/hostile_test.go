@@ -94,6 +94,7 @@ func TestLyingHeaders(t *testing.T) {
 		{"bmp header only", bmpFile(4, 4, 24, nil, false)[:30], Corrupt},
 		{"png claiming 20000x20000", pngHeader(20000, 20000), Limit},
 		{"gif claiming 65535x65535", gifHeader(65535, 65535), Limit},
+		{"jpeg of 150 scans", append(encodeWith(t, quadrants(t, 8, 8), JPEG), bytes.Repeat([]byte{0xff, 0xda, 0, 2}, 150)...), Limit},
 	}
 	for _, tt := range tests {
 		c, _ := Parse("w-10", "", ParseOptions{})

@@ -1,6 +1,8 @@
 package transform
 
 import (
+	"bytes"
+
 	"github.com/davidbyttow/govips/v2/vips"
 )
 
@@ -40,6 +42,10 @@ func inspectSource(j *job) error {
 		return h.checkLength(len(j.src))
 	case vips.ImageTypeSVG:
 		if err := scanSVG(j.src); err != nil {
+			return err
+		}
+	case vips.ImageTypeJPEG:
+		if err := checkJPEGScans(j.src); err != nil {
 			return err
 		}
 	}
@@ -124,6 +130,22 @@ func (j *job) open() (*vips.ImageRef, error) {
 		opts.jpegShrink = jpegShrink(j.width, j.height, g.resizeW, g.resizeH)
 	}
 	return openImage(j.srcType, j.src, opts)
+}
+
+// maxJPEGScans bounds the scans of a progressive JPEG. libjpeg decodes
+// every scan before it returns the first row, in one call nothing can
+// interrupt, and the work grows with scans × pixels: a small file of
+// thousands of empty scans is a CPU bomb. Encoders write about ten.
+const maxJPEGScans = 100
+
+// checkJPEGScans counts start-of-scan markers. 0xFF in entropy-coded data
+// is always followed by 0x00 (stuffing) or a restart marker, so FF DA
+// appears only as a marker.
+func checkJPEGScans(b []byte) error {
+	if n := bytes.Count(b, []byte{0xff, 0xda}); n > maxJPEGScans {
+		return limitf("jpeg", "the source JPEG has %d scans, over the limit of %d", n, maxJPEGScans)
+	}
+	return nil
 }
 
 // jpegShrink is the largest DCT shrink factor that still leaves at least
