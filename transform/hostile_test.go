@@ -346,6 +346,8 @@ func TestSVGScan(t *testing.T) {
 		{"one filter", svg(`<defs><filter id="f"><feGaussianBlur stdDeviation="2"/></filter></defs><rect width="100" height="100" filter="url(#f)"/>`), 0},
 		{"internal use", svg(`<defs><rect id="r" width="10" height="10"/></defs><use href="#r"/>`), 0},
 		{"200 blurs", svg(blurs), Limit},
+		{"filters over a large canvas", []byte(`<svg xmlns="http://www.w3.org/2000/svg" width="2000" height="2000"><defs><filter id="f">` +
+			strings.Repeat(`<feGaussianBlur stdDeviation="20"/>`, 4) + `</filter></defs><rect width="2000" height="2000" filter="url(#f)"/></svg>`), Limit},
 		{"deep", svg(strings.Repeat("<g>", 100) + strings.Repeat("</g>", 100)), Limit},
 		{"external image", svg(`<image href="http://127.0.0.1/x.png" width="10" height="10"/>`), Unsupported},
 		{"file image", svg(`<image xlink:href="file:///etc/passwd" width="10" height="10"/>`), Unsupported},

@@ -18,6 +18,7 @@ type job struct {
 
 	srcType       vips.ImageType
 	bmp           *bmpHeader // set for BMP sources, which this package decodes
+	svg           *svgStats  // set for SVG sources, which this package scans
 	width, height int        // source size of one frame, after EXIF orientation
 	frames        int        // frames in the source
 	animate       bool       // keep every frame in the output

@@ -41,9 +41,11 @@ func inspectSource(j *job) error {
 		}
 		return h.checkLength(len(j.src))
 	case vips.ImageTypeSVG:
-		if err := scanSVG(j.src); err != nil {
+		st, err := scanSVG(j.src)
+		if err != nil {
 			return err
 		}
+		j.svg = &st
 	case vips.ImageTypeJPEG:
 		if err := checkJPEGScans(j.src); err != nil {
 			return err
@@ -62,6 +64,11 @@ func inspectSource(j *job) error {
 	j.frames = max(hdr.Pages(), 1)
 	j.animate = j.frames > 1 && j.format.canAnimate() &&
 		(j.srcType == vips.ImageTypeGIF || j.srcType == vips.ImageTypeWEBP)
+	if j.svg != nil {
+		if err := j.svg.checkFilterWork(j.width, j.height); err != nil {
+			return err
+		}
+	}
 	if !j.animate {
 		return j.limits.checkPixels(j.width, j.height, 1)
 	}

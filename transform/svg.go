@@ -20,14 +20,38 @@ const (
 	svgMaxBytes      = 8 << 20
 	svgMaxElements   = 20_000
 	svgMaxDepth      = 64
-	svgMaxFilterOps  = 32  // fe* primitives in the whole document
+	svgMaxFilterOps  = 16  // fe* primitives in the whole document
 	svgMaxUses       = 256 // <use> elements; each may instance a whole subtree
 	svgMaxAttrLength = 64 << 10
 )
 
-func scanSVG(b []byte) error {
+// svgMaxFilterWork bounds filter primitives × filtered elements × pixels.
+// librsvg runs a filter over its whole region however little of it a tile
+// needs: 32 blurs over a 2000×2000 canvas took 28 s, four took over 5 s.
+// 4 M is one primitive over 2000×2000, or four over 1000×1000.
+const svgMaxFilterWork = 4 << 20
+
+// svgStats is what the scan found that the header check needs.
+type svgStats struct {
+	filters    int // fe* primitives
+	filterRefs int // elements with a filter attribute or style
+}
+
+// checkFilterWork applies svgMaxFilterWork once the size is known.
+func (st svgStats) checkFilterWork(width, height int) error {
+	if st.filters == 0 {
+		return nil
+	}
+	work := int64(st.filters) * int64(max(st.filterRefs, 1)) * int64(width) * int64(height)
+	if work > svgMaxFilterWork {
+		return limitf("svg", "the SVG's filters would cost too much to render at %dx%d", width, height)
+	}
+	return nil
+}
+
+func scanSVG(b []byte) (st svgStats, _ error) {
 	if len(b) > svgMaxBytes {
-		return limitf("max_source_bytes", "an SVG source may be at most %d bytes", svgMaxBytes)
+		return st, limitf("max_source_bytes", "an SVG source may be at most %d bytes", svgMaxBytes)
 	}
 	d := xml.NewDecoder(bytes.NewReader(b))
 	d.Strict = true
@@ -37,14 +61,14 @@ func scanSVG(b []byte) error {
 		}
 		return nil, errors.New("unsupported encoding")
 	}
-	var elements, depth, filters, uses int
+	var elements, depth, uses int
 	for {
 		tok, err := d.Token()
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
-			return corrupt("the source SVG is not well-formed XML", err)
+			return st, corrupt("the source SVG is not well-formed XML", err)
 		}
 		switch t := tok.(type) {
 		case xml.StartElement:
@@ -52,49 +76,52 @@ func scanSVG(b []byte) error {
 			depth++
 			switch {
 			case elements > svgMaxElements:
-				return limitf("svg", "the SVG has more than %d elements", svgMaxElements)
+				return st, limitf("svg", "the SVG has more than %d elements", svgMaxElements)
 			case depth > svgMaxDepth:
-				return limitf("svg", "the SVG nests elements deeper than %d", svgMaxDepth)
+				return st, limitf("svg", "the SVG nests elements deeper than %d", svgMaxDepth)
 			}
 			name := t.Name.Local
 			if strings.HasPrefix(name, "fe") {
-				if filters++; filters > svgMaxFilterOps {
-					return limitf("svg", "the SVG has more than %d filter primitives", svgMaxFilterOps)
+				if st.filters++; st.filters > svgMaxFilterOps {
+					return st, limitf("svg", "the SVG has more than %d filter primitives", svgMaxFilterOps)
 				}
 			}
 			if name == "use" {
 				if uses++; uses > svgMaxUses {
-					return limitf("svg", "the SVG has more than %d <use> elements", svgMaxUses)
+					return st, limitf("svg", "the SVG has more than %d <use> elements", svgMaxUses)
 				}
 			}
 			for _, a := range t.Attr {
+				if a.Name.Local == "filter" || (a.Name.Local == "style" && strings.Contains(a.Value, "filter")) {
+					st.filterRefs++
+				}
 				if len(a.Value) > svgMaxAttrLength && a.Name.Local != "d" && a.Name.Local != "href" {
-					return limitf("svg", "an SVG attribute is longer than %d bytes", svgMaxAttrLength)
+					return st, limitf("svg", "an SVG attribute is longer than %d bytes", svgMaxAttrLength)
 				}
 				if external(a.Name.Local, a.Value) {
-					return unsupportedf("SVG references to other files or URLs are not allowed")
+					return st, unsupportedf("SVG references to other files or URLs are not allowed")
 				}
 			}
 		case xml.EndElement:
 			depth--
 		case xml.CharData:
 			if strings.Contains(string(t), "@import") || externalURL(string(t)) {
-				return unsupportedf("SVG references to other files or URLs are not allowed")
+				return st, unsupportedf("SVG references to other files or URLs are not allowed")
 			}
 		case xml.Directive:
 			if bytes.Contains(t, []byte("ENTITY")) || bytes.Contains(t, []byte("[")) {
-				return unsupportedf("SVG entity declarations are not allowed")
+				return st, unsupportedf("SVG entity declarations are not allowed")
 			}
 		case xml.ProcInst:
 			if t.Target == "xml-stylesheet" {
-				return unsupportedf("SVG references to other files or URLs are not allowed")
+				return st, unsupportedf("SVG references to other files or URLs are not allowed")
 			}
 		}
 	}
 	if elements == 0 {
-		return corrupt("the source SVG has no elements", nil)
+		return st, corrupt("the source SVG has no elements", nil)
 	}
-	return nil
+	return st, nil
 }
 
 // external reports an attribute that makes librsvg load something from
