@@ -112,3 +112,9 @@ func (s *step) randomAccess() bool {
 		s.distort != nil || s.shadow != nil || s.contrast || s.replace != nil || s.rotate%90 != 0 ||
 		s.bgDominant || s.bgGradient || s.gradient != nil
 }
+
+// perRequest reports a step whose size work is only known per request, so
+// the loader must not shrink for it.
+func (s *step) perRequest() bool {
+	return s.tree != nil || s.cond != nil || len(s.layers) > 0
+}

@@ -1,6 +1,7 @@
 package transform
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"testing"
@@ -230,6 +231,50 @@ func TestColourOpacity(t *testing.T) {
 	for pct := 0; pct <= 99; pct++ {
 		if alphaOpacity(opacityAlpha(pct)) != pct {
 			t.Errorf("opacity %d does not round-trip", pct)
+		}
+	}
+}
+
+// TestProcessPerRequest runs expressions and if blocks end to end on a
+// 400×200 source: the sizes follow ImageKit's definitions of iw, ih, cw,
+// ch and of its conditions.
+func TestProcessPerRequest(t *testing.T) {
+	src := encodeWith(t, quadrants(t, 400, 200), PNG)
+	tests := []struct {
+		chain string
+		w, h  int
+	}{
+		{"w-iw_div_2", 200, 100},
+		{"w-100:w-cw_mul_3", 300, 150},
+		{"w-iw_div_4,h-ih_div_4,c-force", 100, 50},
+		{"h-ch_sub_100", 200, 100},
+		{"w-300:w-iw_div_2", 200, 100}, // iw stays the source's
+		{"if-ar_gt_1,w-100,if-else,h-100,if-end", 100, 50},
+		{"rt-90:if-ar_gt_1,w-100,if-else,h-100,if-end", 50, 100}, // ar is the current image's
+		{"rt-90:if-iar_gt_1,w-100,if-else,h-100,if-end", 100, 200},
+		{"if-w_lt_100,w-50,if-end", 400, 200},
+		{"if-w_eq_400_and_h_eq_200,w-40:w-cw_div_2,if-end", 20, 10},
+		{"w-100,h-100,cm-pad_resize,b-ch_div_10_red", 140, 140}, // cw, ch: the image entering the step (200 high)
+	}
+	for _, tt := range tests {
+		res := process(t, src, tt.chain, PNG)
+		if res.Width != tt.w || res.Height != tt.h {
+			t.Errorf("%s: %dx%d, want %dx%d", tt.chain, res.Width, res.Height, tt.w, tt.h)
+		}
+	}
+	for _, tt := range []struct{ chain, param string }{
+		{"w-iw_sub_400", "w"},
+		{"w-cw_div_0", "w"},
+		{"w-100:h-ch_mod_0", "h"},
+	} {
+		c, err := Parse(tt.chain, "", ParseOptions{})
+		if err != nil {
+			t.Fatalf("%s: %v", tt.chain, err)
+		}
+		_, err = NewProcessor(Config{Workers: 1}).Process(context.Background(), src, c, PNG)
+		var e *Error
+		if !errors.As(err, &e) || e.Kind != Invalid || e.Param != tt.param {
+			t.Errorf("%s: %v, want Invalid naming %s", tt.chain, err, tt.param)
 		}
 	}
 }

@@ -10,12 +10,6 @@ func stepsNotExecuted(steps []step) *Error {
 	for i := range steps {
 		s := &steps[i]
 		switch {
-		case s.cond != nil:
-			return invalidf("if", "conditional transformations are not supported yet")
-		case s.tree != nil:
-			return invalidf(s.tree.Params[0].Key.Name, "expressions using the image size are not supported yet")
-		case len(s.layers) > 0:
-			return invalidf("l-"+s.layers[0].kind, "layers are not supported yet")
 		case s.shadow != nil:
 			return invalidf("e-shadow", "is not supported yet")
 		case s.gradient != nil:

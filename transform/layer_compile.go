@@ -85,8 +85,8 @@ func compileLayer(gl *grammar.Layer, parent scope) (layer, error) {
 		l.steps[0].trim = defaultTrim
 	}
 	if l.canvas {
-		if s := &l.steps[0]; s.tree == nil && (s.width < 1 || s.height < 1) {
-			return l, invalidf(open, "i-ik_canvas needs w and h in pixels, and a colour with bg")
+		if s := &l.steps[0]; s.tree == nil && (s.width == 0 || s.height == 0) {
+			return l, invalidf(open, "i-ik_canvas needs w and h (pixels, or fractions of the parent) and a colour with bg")
 		}
 	}
 	return l, nil

@@ -353,18 +353,17 @@ func TestParseGrammarConstructs(t *testing.T) {
 		{"oi-logo.png", "oi", "deprecated"},
 		{"w-300,ot-hello", "ot", "deprecated"},
 		{"ox-N35", "ox", "deprecated"},
-		{"l-image,i-logo.png,l-end", "l-image", "layers are not supported yet"},
-		{"w-300,l-text,i-Hello,fs-20,l-end", "l-text", "layers are not supported yet"},
-		{"if-ar_gt_1,w-200,if-else,w-300,if-end", "if", "not supported yet"},
-		{"w-iw_div_2", "w", "image size are not supported yet"},
-		{"b-ch_mod_5_yellow", "b", "image size are not supported yet"},
 		{"w-bw_div_2", "w", "only known inside a layer"},
 		{"w-1_div_0", "w", "division by zero"},
 		{"w-10_pow_10", "w", "out of range"},
 		{"w-1_sub_2", "w", "positive integer"}, // the value rules apply to the result
 		{"e-shadow", "e-shadow", "not supported yet"},
 		{"lx-10", "lx", "only allowed inside a layer"},
-		{"l-image,i-a,l-end", "l-image", "not supported yet"},
+		{"l-image,i-a@@..@@b.png,l-end", "i", "not a valid path"},
+		{"l-image,ie-***,l-end", "ie", "base64"},
+		{"l-image,i-a.png,f-png,l-end", "f", "inside a layer"},
+		{"l-text,i-hi,ff-comic,l-end", "ff", "built-in font"},
+		{"l-image,i-ik_canvas,bg-red,l-end", "l-image", "needs w and h"},
 	}
 	for _, tt := range refused {
 		_, err := Parse(tt.chain, "", ParseOptions{})
@@ -391,8 +390,8 @@ func TestParseGrammarConstructs(t *testing.T) {
 		}
 	}
 	// Named definitions go through the same grammar.
-	if err := ValidateNamed(map[string]string{"x": "l-image,i-a,l-end"}); !IsKind(err, Invalid) || !strings.Contains(err.Error(), "layers") {
-		t.Errorf("ValidateNamed(layer) = %v", err)
+	if err := ValidateNamed(map[string]string{"x": "l-image,i-a,lx-N,l-end"}); !IsKind(err, Invalid) || !strings.Contains(err.Error(), "lx") {
+		t.Errorf("ValidateNamed(bad layer) = %v", err)
 	}
 }
 

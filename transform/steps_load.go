@@ -170,7 +170,7 @@ func jpegShrink(width, height, targetW, targetH int) int {
 // resize the loader can do.
 func (j *job) firstResize() (geometry, bool) {
 	s := j.chain.firstStep()
-	if s == nil || s.trim > 0 {
+	if s == nil || s.trim > 0 || s.perRequest() {
 		return geometry{}, false
 	}
 	g, err := planGeometry(j.width, j.height, s, j.limits)
@@ -227,8 +227,10 @@ func singlePage(img *vips.ImageRef) error {
 // later step and encoder sees one colour model: embedded profiles (Adobe
 // RGB, Display P3, CMYK) are applied, CMYK without a profile uses libvips'
 // built-in one, 16-bit and greyscale images are converted.
-func toSRGB(j *job) error {
-	img := j.img
+func toSRGB(j *job) error { return toSRGBImage(j.img) }
+
+// toSRGBImage is toSRGB for any image (layer inputs too).
+func toSRGBImage(img *vips.ImageRef) error {
 	if img.HasICCProfile() {
 		// A broken embedded profile is not worth failing the request for;
 		// the colourspace conversion below still yields sRGB.
