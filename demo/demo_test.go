@@ -194,6 +194,7 @@ func startCaddy(t *testing.T) string {
 		t.Fatal(err)
 	}
 	port := freePort(t)
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
 	cf := string(raw)
 	for _, r := range []struct {
 		old, new string
@@ -219,6 +220,12 @@ func startCaddy(t *testing.T) string {
 	if err := json.Unmarshal(cfgJSON, &cfg); err != nil {
 		t.Fatal(err)
 	}
+	// Listen on loopback only (the Caddyfile's site address makes Caddy
+	// listen on every interface).
+	servers := cfg["apps"].(map[string]any)["http"].(map[string]any)["servers"].(map[string]any)
+	for _, srv := range servers {
+		srv.(map[string]any)["listen"] = []string{addr}
+	}
 	cfg["admin"] = map[string]any{"disabled": true, "config": map[string]any{"persist": false}}
 	cfg["logging"] = map[string]any{"logs": map[string]any{"default": map[string]any{"level": "WARN"}}}
 	cfgJSON, err = json.Marshal(cfg)
@@ -229,7 +236,6 @@ func startCaddy(t *testing.T) string {
 		t.Fatalf("loading Caddyfile.example: %v", err)
 	}
 	t.Cleanup(func() { _ = caddy.Stop() })
-	addr := fmt.Sprintf("127.0.0.1:%d", port)
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		c, err := net.Dial("tcp", addr)
@@ -268,7 +274,7 @@ func (b *browserLog) listen(ev any) {
 	defer b.mu.Unlock()
 	switch ev := ev.(type) {
 	case *runtime.EventConsoleAPICalled:
-		if ev.Type == runtime.APITypeError || ev.Type == runtime.APITypeWarning || ev.Type == runtime.APITypeAssert {
+		if ev.Type == runtime.ConsoleAPICalledTypeError || ev.Type == runtime.ConsoleAPICalledTypeWarning || ev.Type == runtime.ConsoleAPICalledTypeAssert {
 			var args []string
 			for _, a := range ev.Args {
 				args = append(args, string(a.Value)+a.Description)
@@ -276,9 +282,14 @@ func (b *browserLog) listen(ev any) {
 			b.problems = append(b.problems, fmt.Sprintf("console.%s: %s", ev.Type, strings.Join(args, " ")))
 		}
 	case *runtime.EventExceptionThrown:
-		b.problems = append(b.problems, "uncaught exception: "+ev.ExceptionDetails.Error())
+		d := ev.ExceptionDetails
+		msg := d.Text
+		if d.Exception != nil {
+			msg += " " + d.Exception.Description
+		}
+		b.problems = append(b.problems, fmt.Sprintf("uncaught exception at %s:%d: %s", d.URL, d.LineNumber, msg))
 	case *cdplog.EventEntryAdded:
-		if ev.Entry.Level == cdplog.LevelError || ev.Entry.Level == cdplog.LevelWarning {
+		if ev.Entry.Level == cdplog.EntryLevelError || ev.Entry.Level == cdplog.EntryLevelWarning {
 			b.problems = append(b.problems, fmt.Sprintf("browser log (%s): %s %s", ev.Entry.Source, ev.Entry.Text, ev.Entry.URL))
 		}
 	case *network.EventRequestWillBeSent:
@@ -349,21 +360,23 @@ func TestDemoPageInChromium(t *testing.T) {
 	defer cancelTimeout()
 
 	blog := &browserLog{responses: map[string]*network.Response{}}
-	chromedp.ListenTarget(ctx, blog.listen)
-
-	var images []pageImage
-	err := chromedp.Run(ctx,
-		network.Enable(),
+	if err := chromedp.Listen(ctx, blog.listen); err != nil {
+		t.Fatalf("starting chromium: %v", err)
+	}
+	err := chromedp.Do(ctx,
 		chromedp.Navigate(base+"/demo/"),
-		chromedp.Poll(`document.documentElement.dataset.ready === "true"`, nil, chromedp.WithPollingTimeout(150*time.Second)),
-		chromedp.Evaluate(collectImages, &images),
+		chromedp.Poll[chromedp.Void](`document.documentElement.dataset.ready === "true"`, chromedp.WithPollingTimeout(150*time.Second)),
 	)
 	if err != nil {
 		t.Fatalf("loading the demo page: %v", err)
 	}
+	images, err := chromedp.Run(ctx, chromedp.Evaluate[[]pageImage](collectImages))
+	if err != nil {
+		t.Fatalf("reading the images: %v", err)
+	}
 	if shot := os.Getenv("DEMO_SCREENSHOT"); shot != "" {
-		var png []byte
-		if err := chromedp.Run(ctx, chromedp.FullScreenshot(&png, 100)); err != nil {
+		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+		if err != nil {
 			t.Fatal(err)
 		}
 		if err := os.WriteFile(shot, png, 0o644); err != nil {
@@ -398,23 +411,27 @@ func TestDemoPageInChromium(t *testing.T) {
 
 	// The URL builder follows its fields as a user changes them.
 	const builderTr = "w-250,h-300,c-at_max,f-webp"
-	var built pageImage
-	var builtURL string
-	err = chromedp.Run(ctx,
-		chromedp.SetValue("#b-crop", "c-at_max", chromedp.ByID),
-		chromedp.SetValue("#b-f", "f-webp", chromedp.ByID),
-		chromedp.SetValue("#b-w", "", chromedp.ByID),
-		chromedp.SendKeys("#b-w", "250", chromedp.ByID), // typing fires the input event
-		chromedp.Poll(`(() => {
+	err = chromedp.Do(ctx,
+		chromedp.SetValue(chromedp.ID("b-crop"), "c-at_max"),
+		chromedp.SetValue(chromedp.ID("b-f"), "f-webp"),
+		chromedp.Evaluate[chromedp.Void](`document.getElementById("b-w").value = ""`),
+		chromedp.SendKeys(chromedp.ID("b-w"), "250"), // typing fires the input event
+		chromedp.Poll[chromedp.Void](`(() => {
 			const card = document.querySelector("#builder-card .card");
 			return card.querySelector("img").dataset.tr === "`+builderTr+`" &&
 				card.querySelector(".facts dt").textContent !== "loading";
-		})()`, nil, chromedp.WithPollingTimeout(60*time.Second)),
-		chromedp.Evaluate(`(`+collectImages+`).find(i => i.Tr === "`+builderTr+`")`, &built),
-		chromedp.Text("#builder-url", &builtURL, chromedp.ByID),
+		})()`, chromedp.WithPollingTimeout(60*time.Second)),
 	)
 	if err != nil {
 		t.Fatalf("using the URL builder: %v", err)
+	}
+	built, err := chromedp.Run(ctx, chromedp.Evaluate[pageImage](`(`+collectImages+`).find(i => i.Tr === "`+builderTr+`")`))
+	if err != nil {
+		t.Fatalf("reading the builder preview: %v", err)
+	}
+	builtURL, err := chromedp.Run(ctx, chromedp.Text(chromedp.ID("builder-url")))
+	if err != nil {
+		t.Fatalf("reading the builder URL: %v", err)
 	}
 	if w := inside(250, 300)(originals[sunset]); built.Failed || built.Width != w.w || built.Height != w.h {
 		t.Errorf("builder preview of %s: %d×%d (failed %v: %s), want %s", builderTr, built.Width, built.Height, built.Failed, built.Facts, w)
