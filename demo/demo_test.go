@@ -326,38 +326,8 @@ const collectImages = `Array.from(document.images).map(i => ({
 func TestDemoPageInChromium(t *testing.T) {
 	chromium := findChromium(t)
 	base := startCaddy(t)
-
-	originals := map[string]size{}
-	for _, src := range []string{sunset, seeding, night, logo} {
-		name, _ := url.PathUnescape(src)
-		f, err := os.Open(filepath.Join("..", "samples", filepath.FromSlash(name)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		c, _, err := image.DecodeConfig(f)
-		f.Close()
-		if err != nil {
-			t.Fatalf("%s: %v", name, err)
-		}
-		originals[src] = size{c.Width, c.Height}
-	}
-
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(chromium),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1280, 900),
-		// Every host name fails to resolve: the page cannot reach out, even by mistake.
-		chromedp.Flag("host-resolver-rules", "MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"),
-	}
-	for _, f := range chromiumFlags {
-		opts = append(opts, chromedp.Flag(f, true))
-	}
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancelAlloc()
-	ctx, cancel := chromedp.NewContext(allocCtx)
-	defer cancel()
-	ctx, cancelTimeout := context.WithTimeout(ctx, 3*time.Minute)
-	defer cancelTimeout()
+	originals := originalSizes(t)
+	ctx := startChromium(t, chromium)
 
 	blog := &browserLog{responses: map[string]*network.Response{}}
 	if err := chromedp.Listen(ctx, blog.listen); err != nil {
@@ -383,8 +353,90 @@ func TestDemoPageInChromium(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	checkImages(t, images, originals)
+	useBuilder(t, ctx, base, originals)
 
-	// Every image on the page is expected, loaded, and of the right size.
+	blog.mu.Lock()
+	defer blog.mu.Unlock()
+	signed := 0
+	for u, resp := range blog.responses {
+		pu, err := url.Parse(u)
+		if err != nil || pu.Scheme != "http" {
+			continue // blob: URLs of fetched images
+		}
+		if strings.HasPrefix(pu.Path, "/signed/") {
+			signed++
+			if resp.Status != 200 {
+				t.Errorf("signed URL %s: HTTP %d, want 200", u, resp.Status)
+			}
+		}
+		if want := formatOf(pu.Path); want != "" && resp.MimeType != want {
+			t.Errorf("%s: Content-Type %s, want %s", pu.Path, resp.MimeType, want)
+		}
+	}
+	if signed != 1 {
+		t.Errorf("the page requested %d signed URLs, want 1", signed)
+	}
+	for _, u := range blog.requested {
+		if pu, err := url.Parse(u); err == nil && pu.Scheme != "blob" && pu.Scheme != "data" && pu.Host != strings.TrimPrefix(base, "http://") {
+			t.Errorf("the page requested %s: it must load nothing but its own server", u)
+		}
+	}
+	for _, p := range blog.problems {
+		t.Errorf("browser: %s", p)
+	}
+}
+
+// originalSizes reads the samples' sizes from their headers (Go's own
+// decoders, not libvips).
+func originalSizes(t *testing.T) map[string]size {
+	t.Helper()
+	originals := map[string]size{}
+	for _, src := range []string{sunset, seeding, night, logo} {
+		name, err := url.PathUnescape(src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, err := os.Open(filepath.Join("..", "samples", filepath.FromSlash(name)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, _, err := image.DecodeConfig(f)
+		f.Close()
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		originals[src] = size{c.Width, c.Height}
+	}
+	return originals
+}
+
+// startChromium starts a headless chromium with a fresh profile that
+// resolves no host name, so the page can reach nothing but 127.0.0.1.
+func startChromium(t *testing.T, chromium string) context.Context {
+	t.Helper()
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(chromium),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1280, 900),
+		chromedp.Flag("host-resolver-rules", "MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"),
+	}
+	for _, f := range chromiumFlags {
+		opts = append(opts, chromedp.Flag(f, true))
+	}
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	t.Cleanup(cancelAlloc)
+	ctx, cancel := chromedp.NewContext(allocCtx)
+	t.Cleanup(cancel)
+	ctx, cancelTimeout := context.WithTimeout(ctx, 3*time.Minute)
+	t.Cleanup(cancelTimeout)
+	return ctx
+}
+
+// checkImages: every image on the page is expected, loaded, and of the
+// size its transformation gives.
+func checkImages(t *testing.T, images []pageImage, originals map[string]size) {
+	t.Helper()
 	want := map[[2]string]size{}
 	for _, e := range expected {
 		want[[2]string{e.src, e.tr}] = e.size(originals[e.src])
@@ -408,24 +460,28 @@ func TestDemoPageInChromium(t *testing.T) {
 			t.Errorf("the page does not show tr %q of %s", key[1], key[0])
 		}
 	}
+}
 
-	// The URL builder follows its fields as a user changes them.
-	const builderTr = "w-250,h-300,c-at_max,f-webp"
-	err = chromedp.Do(ctx,
+// useBuilder changes the URL builder's fields as a user would and checks
+// that the URL and the preview follow.
+func useBuilder(t *testing.T, ctx context.Context, base string, originals map[string]size) {
+	t.Helper()
+	const tr = "w-250,h-300,c-at_max,f-webp"
+	err := chromedp.Do(ctx,
 		chromedp.SetValue(chromedp.ID("b-crop"), "c-at_max"),
 		chromedp.SetValue(chromedp.ID("b-f"), "f-webp"),
 		chromedp.Evaluate[chromedp.Void](`document.getElementById("b-w").value = ""`),
 		chromedp.SendKeys(chromedp.ID("b-w"), "250"), // typing fires the input event
 		chromedp.Poll[chromedp.Void](`(() => {
 			const card = document.querySelector("#builder-card .card");
-			return card.querySelector("img").dataset.tr === "`+builderTr+`" &&
+			return card.querySelector("img").dataset.tr === "`+tr+`" &&
 				card.querySelector(".facts dt").textContent !== "loading";
 		})()`, chromedp.WithPollingTimeout(60*time.Second)),
 	)
 	if err != nil {
 		t.Fatalf("using the URL builder: %v", err)
 	}
-	built, err := chromedp.Run(ctx, chromedp.Evaluate[pageImage](`(`+collectImages+`).find(i => i.Tr === "`+builderTr+`")`))
+	built, err := chromedp.Run(ctx, chromedp.Evaluate[pageImage](`(`+collectImages+`).find(i => i.Tr === "`+tr+`")`))
 	if err != nil {
 		t.Fatalf("reading the builder preview: %v", err)
 	}
@@ -434,58 +490,31 @@ func TestDemoPageInChromium(t *testing.T) {
 		t.Fatalf("reading the builder URL: %v", err)
 	}
 	if w := inside(250, 300)(originals[sunset]); built.Failed || built.Width != w.w || built.Height != w.h {
-		t.Errorf("builder preview of %s: %d×%d (failed %v: %s), want %s", builderTr, built.Width, built.Height, built.Failed, built.Facts, w)
+		t.Errorf("builder preview of %s: %d×%d (failed %v: %s), want %s", tr, built.Width, built.Height, built.Failed, built.Facts, w)
 	}
-	if want := base + "/demo/tr:" + builderTr + "/" + sunset; builtURL != want {
+	if want := base + "/demo/tr:" + tr + "/" + sunset; builtURL != want {
 		t.Errorf("builder shows URL %q, want %q", builtURL, want)
 	}
+}
 
-	blog.mu.Lock()
-	defer blog.mu.Unlock()
-	// The formats: f- forces one, no f- negotiates (WebP for Chromium's
-	// Accept while the avif option is off), an original keeps its own.
-	signed := 0
-	for u, resp := range blog.responses {
-		pu, err := url.Parse(u)
-		if err != nil || pu.Scheme == "blob" || pu.Scheme == "data" {
-			continue
-		}
-		if strings.HasPrefix(pu.Path, "/signed/") {
-			signed++
-			if resp.Status != 200 {
-				t.Errorf("signed URL %s: HTTP %d, want 200", u, resp.Status)
-			}
-		}
-		wantType := ""
-		switch {
-		case strings.Contains(pu.Path, "f-webp"):
-			wantType = "image/webp"
-		case strings.Contains(pu.Path, "f-avif"):
-			wantType = "image/avif"
-		case strings.Contains(pu.Path, "f-png"):
-			wantType = "image/png"
-		case strings.Contains(pu.Path, "f-jpg"):
-			wantType = "image/jpeg"
-		case strings.Contains(pu.Path, "/tr:"):
-			wantType = "image/webp"
-		case strings.HasSuffix(pu.Path, ".jpg"):
-			wantType = "image/jpeg"
-		case strings.HasSuffix(pu.Path, ".png"):
-			wantType = "image/png"
-		}
-		if wantType != "" && resp.MimeType != wantType {
-			t.Errorf("%s: Content-Type %s, want %s", pu.Path, resp.MimeType, wantType)
+// formatOf is the Content-Type an image URL must get: f- forces one, no
+// f- negotiates (WebP for Chromium's Accept, as the avif option is off),
+// an original keeps its own. "" for anything else.
+func formatOf(path string) string {
+	for _, f := range []struct{ param, mime string }{
+		{"f-webp", "image/webp"}, {"f-avif", "image/avif"}, {"f-png", "image/png"}, {"f-jpg", "image/jpeg"},
+	} {
+		if strings.Contains(path, f.param) {
+			return f.mime
 		}
 	}
-	if signed != 1 {
-		t.Errorf("the page requested %d signed URLs, want 1", signed)
+	switch {
+	case strings.Contains(path, "/tr:"):
+		return "image/webp"
+	case strings.HasSuffix(path, ".jpg"):
+		return "image/jpeg"
+	case strings.HasSuffix(path, ".png"):
+		return "image/png"
 	}
-	for _, u := range blog.requested {
-		if pu, err := url.Parse(u); err == nil && pu.Scheme != "blob" && pu.Scheme != "data" && pu.Host != strings.TrimPrefix(base, "http://") {
-			t.Errorf("the page requested %s: it must load nothing but its own server", u)
-		}
-	}
-	for _, p := range blog.problems {
-		t.Errorf("browser: %s", p)
-	}
+	return ""
 }
