@@ -64,7 +64,7 @@ stop() {
 	trap - INT TERM EXIT
 	kill "$caddy_pid" 2>/dev/null || true
 	wait "$caddy_pid" 2>/dev/null || true
-	rm -f "$log"
+	rm -f "$log" "$caddylog"
 }
 trap 'stop; exit 130' INT
 trap 'stop; exit 143' TERM
@@ -83,7 +83,7 @@ answers() (
 )
 
 deadline=$((SECONDS + READY_TIMEOUT))
-until answers; do
+until answers 2>/dev/null; do
 	if ! kill -0 "$caddy_pid" 2>/dev/null; then
 		cat "$caddylog" >&2
 		die "Caddy stopped (log above). Is port $PORT already in use?"
@@ -117,6 +117,6 @@ or try:
 
   curl -sI '$base/tr:w-300/photos/sunset.jpg' -H 'Accept: image/avif,image/webp'
 
-Caddy's log: $caddylog   (Ctrl-C stops Caddy)
+Caddy's log: $caddylog (removed when Caddy stops). Ctrl-C stops Caddy.
 URLS
 wait "$caddy_pid"
