@@ -40,7 +40,10 @@ if ((${#missing[@]})); then
 	"${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# --- build --------------------------------------------------------------------
+# --- build (once the port is known to be free) -----------------------------------------------------------------
+if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then
+	die "port $PORT is already in use (another ./demo.sh?): stop that server first"
+fi
 export CGO_ENABLED=1
 say "building ./caddy with image_cdn (the first build takes a few minutes)"
 log=$(mktemp)
@@ -70,16 +73,18 @@ trap 'stop; exit 130' INT
 trap 'stop; exit 143' TERM
 trap stop EXIT
 
-# answers reports whether Caddy serves the demo page (an HTTP 200 on
-# /demo/), with bash's own /dev/tcp: curl may not be installed. A subshell,
-# so that a refused connection cannot end the script.
+# answers reports whether Caddy serves the demo page: an HTTP 200 on /demo/
+# from a server that says it is Caddy. Bash's own /dev/tcp, as curl may not
+# be installed; a subshell, so that a refused connection cannot end the script.
 answers() (
-	local status
-	exec 3<>"/dev/tcp/127.0.0.1/$PORT" 2>/dev/null || return 1
+	exec 3<>"/dev/tcp/127.0.0.1/$PORT" || exit 1
 	printf 'GET /demo/ HTTP/1.0\r\nHost: localhost:%s\r\n\r\n' "$PORT" >&3
-	IFS= read -r -t 2 status <&3 || status=""
-	exec 3<&- 3>&-
-	[[ $status == "HTTP/1."?" 200"* ]]
+	IFS= read -r -t 2 status <&3 || exit 1
+	[[ $status == "HTTP/1."?" 200"* ]] || exit 1
+	while IFS= read -r -t 2 line <&3 && [[ $line != $'\r' && -n $line ]]; do
+		[[ ${line,,} == "server: caddy"* ]] && exit 0
+	done
+	exit 1
 )
 
 deadline=$((SECONDS + READY_TIMEOUT))
@@ -119,4 +124,9 @@ or try:
 
 Caddy's log: $caddylog (removed when Caddy stops). Ctrl-C stops Caddy.
 URLS
-wait "$caddy_pid"
+rc=0
+wait "$caddy_pid" || rc=$?
+if ((rc != 0)); then
+	cat "$caddylog" >&2
+	die "Caddy stopped with status $rc (log above)"
+fi
