@@ -40,7 +40,7 @@ if ((${#missing[@]})); then
 	"${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# --- build (once the port is known to be free) -----------------------------------------------------------------
+# --- build (once the port is known to be free) ----------------------------
 if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then
 	die "port $PORT is already in use (another ./demo.sh?): stop that server first"
 fi
