@@ -81,7 +81,7 @@ type parser struct {
 	pos                   int
 	opts                  Options
 	depth                 int // layer nesting at the current token
-	steps, params, layers int
+	steps, layers int
 }
 
 // Parse reads one chain text into a tree. Every error is an *Error naming
