@@ -77,10 +77,10 @@ func isCloser(tok string) bool {
 }
 
 type parser struct {
-	toks                  []token
-	pos                   int
-	opts                  Options
-	depth                 int // layer nesting at the current token
+	toks          []token
+	pos           int
+	opts          Options
+	depth         int // layer nesting at the current token
 	steps, layers int
 }
 
