@@ -55,7 +55,7 @@ func compileSteps(tree *grammar.Chain, o *output, opts ParseOptions, env grammar
 			return steps, err
 		}
 		if before+len(steps) >= maxCompiledSteps {
-			return steps, invalidf("tr", "more than %d transformation steps", maxCompiledSteps)
+			return steps, limitf("max_steps", "more than %d transformation steps once named transformations are expanded", maxCompiledSteps)
 		}
 		steps = append(steps, s)
 	}
