@@ -217,12 +217,7 @@ func onBackground(img *vips.ImageRef, c rgba) (*vips.ImageRef, error) {
 	if err != nil {
 		return img, err
 	}
-	if err := bg.Composite(img, vips.BlendModeOver, 0, 0); err != nil {
-		bg.Close()
-		return img, err
-	}
-	img.Close()
-	return bg, toUchar(bg)
+	return over(bg, img, 0, 0)
 }
 
 // toRGBA brings a layer to 8-bit sRGB with alpha, as blend expects.

@@ -76,7 +76,7 @@ func TestImageLayers(t *testing.T) {
 		{"l-image,ie-" + base64.StdEncoding.EncodeToString([]byte("logos/logo.png")) + ",lfo-top_left,l-end", 400, 200, map[[2]int][]float64{{5, 5}: black, {45, 5}: red}},
 		{"l-image,i-logos@@logo.png,w-80,lx-0,ly-0,l-end", 400, 200, map[[2]int][]float64{{75, 35}: black, {85, 45}: red}},
 		{"w-200,l-image,i-logos@@logo.png,lx-0,ly-0,l-end", 200, 100, map[[2]int][]float64{{35, 15}: black, {45, 25}: red}},
-		{"l-image,i-framed.png,lx-0,ly-0,l-end", 400, 200, map[[2]int][]float64{{35, 35}: black, {45, 45}: red}},     // trimmed: 40×40
+		{"l-image,i-framed.png,lx-0,ly-0,l-end", 400, 200, map[[2]int][]float64{{35, 35}: black, {45, 45}: red}},         // trimmed: 40×40
 		{"l-image,i-framed.png,t-false,lx-0,ly-0,l-end", 400, 200, map[[2]int][]float64{{5, 5}: white, {30, 30}: black}}, // not trimmed
 		{"l-image,i-logos@@logo.png,lx-bw_sub_cw,ly-0,l-end", 400, 200, map[[2]int][]float64{{395, 5}: black, {355, 5}: green}},
 		// A canvas layer holding a nested layer: the nested one is placed relative to the canvas.
@@ -145,5 +145,62 @@ func TestLayerErrors(t *testing.T) {
 		if !IsKind(err, tt.kind) || !strings.Contains(err.Error(), tt.param+":") {
 			t.Errorf("%s: %v, want %v naming %s", tt.chain, err, tt.kind, tt.param)
 		}
+	}
+}
+
+// TestTextLayers: text is drawn in co (black by default) at fs pixels,
+// wraps at w, sits on bg with pa padding; ie- carries base64 text.
+func TestTextLayers(t *testing.T) {
+	src := solidPNG(t, 600, 300, rgba{255, 255, 255, 255})
+	bbox := func(chain string) (x0, y0, x1, y1 int, d decoded) {
+		t.Helper()
+		res, err := processWith(t, src, chain, PNG, nil)
+		must(t, err)
+		d = decode(t, res.Body)
+		// The box of non-white pixels.
+		x0, y0, x1, y1 = 600, 300, -1, -1
+		flat, err := d.img.Copy()
+		must(t, err)
+		defer flat.Close()
+		must(t, flat.ExtractBand(0, 1))
+		px, err := flat.ToBytes()
+		must(t, err)
+		for y := 0; y < 300; y++ {
+			for x := 0; x < 600; x++ {
+				if px[y*600+x] < 200 {
+					x0, y0, x1, y1 = min(x0, x), min(y0, y), max(x1, x), max(y1, y)
+				}
+			}
+		}
+		return x0, y0, x1, y1, d
+	}
+	x0, y0, x1, y1, _ := bbox("l-text,i-Hello,fs-40,lx-10,ly-20,l-end")
+	if x0 < 10 || x0 > 16 || y0 < 20 || y0 > 26 || y1-y0 < 24 || y1-y0 > 45 {
+		t.Errorf("fs-40 at 10,20: ink box %d,%d-%d,%d", x0, y0, x1, y1)
+	}
+	_, _, x1b, _, _ := bbox("l-text,i-Hello,fs-80,lx-10,ly-20,l-end")
+	if w40, w80 := x1-x0, x1b-x0; w80 < 2*w40-8 || w80 > 2*w40+8 {
+		t.Errorf("fs-80 is %d px wide, fs-40 %d: the width does not follow fs", w80, w40)
+	}
+	_, y0w, _, y1w, _ := bbox("l-text,i-Hello Hello Hello,fs-40,w-150,lx-0,ly-0,l-end")
+	if y1w-y0w < 80 {
+		t.Errorf("w-150 did not wrap: %d px high", y1w-y0w)
+	}
+	_, _, _, _, d := bbox("l-text,ie-" + base64.StdEncoding.EncodeToString([]byte("Hi, there: <b>")) + ",fs-30,co-FF0000,bg-0000FF,pa-20,lfo-top_left,l-end")
+	pixelNear(t, d.img, 5, 5, blue, 2) // padding on the background
+	red := false
+	for x := 20; x < 200 && !red; x++ {
+		for y := 20; y < 60; y++ {
+			if p, _ := d.img.GetPoint(x, y); p[0] > 200 && p[1] < 60 && p[2] < 60 {
+				red = true
+				break
+			}
+		}
+	}
+	if !red {
+		t.Error("co-FF0000: no red text found")
+	}
+	if _, err := processWith(t, src, "l-text,i-x,fs-1000,lx-0,l-text,i-y,l-end,l-end", PNG, nil); err != nil {
+		t.Errorf("nested text: %v", err)
 	}
 }

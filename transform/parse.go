@@ -45,9 +45,6 @@ func Parse(pathChain, queryChain string, opts ParseOptions) (*Chain, error) {
 			return nil, err
 		}
 	}
-	if err := c.notExecuted(); err != nil {
-		return nil, err
-	}
 	return c, nil
 }
 
@@ -89,11 +86,6 @@ func ValidateNamed(named map[string]string) error {
 		tree, err := parseTree(named[n], false)
 		if err == nil {
 			err = c.compileChain(tree, ParseOptions{}, grammar.Env{})
-		}
-		if err == nil {
-			if e := c.notExecuted(); e != nil {
-				err = e
-			}
 		}
 		if err != nil {
 			return &Error{Kind: Invalid, Param: "n", Msg: "named transformation " + n + ": " + err.Error()}

@@ -372,7 +372,6 @@ func TestParseGrammarConstructs(t *testing.T) {
 		{"w-1_div_0", "w", "division by zero"},
 		{"w-10_pow_10", "w", "out of range"},
 		{"w-1_sub_2", "w", "positive integer"}, // the value rules apply to the result
-		{"e-shadow", "e-shadow", "not supported yet"},
 		{"lx-10", "lx", "only allowed inside a layer"},
 		{"l-image,i-a@@..@@b.png,l-end", "i", "not a valid path"},
 		{"l-image,ie-***,l-end", "ie", "base64"},
