@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -202,5 +203,34 @@ func TestTextLayers(t *testing.T) {
 	}
 	if _, err := processWith(t, src, "l-text,i-x,fs-1000,lx-0,l-text,i-y,l-end,l-end", PNG, nil); err != nil {
 		t.Errorf("nested text: %v", err)
+	}
+}
+
+// TestFontFromOrigin: ff- with a .ttf path renders with that font, read
+// through Sources; a file that is not a font is a 400 naming ff.
+func TestFontFromOrigin(t *testing.T) {
+	ttf, err := os.ReadFile("/usr/share/fonts/truetype/dejavu/DejaVuSerif-Bold.ttf")
+	if err != nil {
+		t.Skipf("no font file to serve: %v", err)
+	}
+	if fam, ok := fontFamilyName(ttf); !ok || fam != "DejaVu Serif" {
+		t.Errorf("family %q, %v; want DejaVu Serif", fam, ok)
+	}
+	src := solidPNG(t, 300, 100, rgba{255, 255, 255, 255})
+	srcs := &memSources{files: map[string][]byte{"fonts/serif.ttf": ttf, "fonts/bad.ttf": []byte("not a font")}}
+	res, err := processWith(t, src, "l-text,i-Hello,fs-40,ff-fonts@@serif.ttf,l-end", PNG, srcs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Width != 300 || len(srcs.fetched) != 1 || srcs.fetched[0] != "fonts/serif.ttf" {
+		t.Errorf("fetched %v", srcs.fetched)
+	}
+	_, err = processWith(t, src, "l-text,i-Hello,ff-fonts@@bad.ttf,l-end", PNG, srcs)
+	if !IsKind(err, Invalid) || !strings.Contains(err.Error(), "ff:") {
+		t.Errorf("bad font: %v, want Invalid naming ff", err)
+	}
+	_, err = processWith(t, src, "l-text,i-Hello,ff-fonts@@none.ttf,l-end", PNG, srcs)
+	if !IsKind(err, Invalid) || !strings.Contains(err.Error(), "ff:") {
+		t.Errorf("missing font: %v, want Invalid naming ff", err)
 	}
 }

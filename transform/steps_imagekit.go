@@ -360,8 +360,9 @@ func rotateAny(_ *job, img *vips.ImageRef, s *step, _ bool) (*vips.ImageRef, err
 	return img, toUchar(img)
 }
 
-// maxDistortPixels bounds e-distort: its map holds 8 bytes per pixel.
-const maxDistortPixels = 25_000_000
+// maxDistortPixels bounds e-distort's output: its map holds 8 bytes per
+// pixel (32 MB at the limit), computed in Go.
+const maxDistortPixels = 4_000_000
 
 // distort is e-distort: perspective (the corners moved to the given
 // points; the canvas is the box from 0,0 holding them) or arc (the image
