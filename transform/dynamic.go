@@ -114,7 +114,8 @@ func (s *step) randomAccess() bool {
 }
 
 // perRequest reports a step whose size work is only known per request, so
-// the loader must not shrink for it.
+// the loader must not shrink for it. (Layers go on after the step's own
+// size work, which the loader may still do.)
 func (s *step) perRequest() bool {
-	return s.tree != nil || s.cond != nil || len(s.layers) > 0
+	return s.tree != nil || s.cond != nil
 }
