@@ -2,18 +2,21 @@
 # Installs what the tests need on a Debian machine, then runs every test.
 #   ./test.sh              # everything
 #   ./test.sh -run TestX ./caddymodule/   # arguments go to `go test`
-# The S3 server (versitygw) is started on 127.0.0.1 by the tests themselves.
+# The S3 server (versitygw) and Caddy are started on 127.0.0.1 by the tests
+# themselves. apt-get needs root: run as root or with sudo available.
 set -euo pipefail
 cd "$(dirname "$0")"
 
 need_apt=()
 pkg-config --exists vips 2>/dev/null || need_apt+=(libvips-dev)
+# The demo page test (demo/) drives Debian's headless chromium.
+command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
 if ((${#need_apt[@]})); then
 	echo "test.sh: installing ${need_apt[*]} (apt)"
 	SUDO=""
 	[ "$(id -u)" -eq 0 ] || SUDO=sudo
 	$SUDO apt-get update -qq
-	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need_apt[@]}" pkg-config gcc >/dev/null
+	$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need_apt[@]}" pkg-config gcc >/dev/null
 fi
 
 VERSITYGW_VERSION=v1.8.0

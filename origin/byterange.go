@@ -76,3 +76,29 @@ func digits(s string) bool {
 	}
 	return s != ""
 }
+
+// ParseContentRange reads a 206 answer's "bytes start-end/total"; it
+// reports false for anything else, including the "*/total" of a 416.
+func ParseContentRange(v string) (Span, bool) {
+	spec, ok := strings.CutPrefix(v, "bytes ")
+	if !ok {
+		return Span{}, false
+	}
+	rng, total, ok := strings.Cut(spec, "/")
+	if !ok {
+		return Span{}, false
+	}
+	first, last, ok := strings.Cut(rng, "-")
+	if !ok {
+		return Span{}, false
+	}
+	var s Span
+	var err1, err2, err3 error
+	s.Start, err1 = strconv.ParseInt(first, 10, 64)
+	s.End, err2 = strconv.ParseInt(last, 10, 64)
+	s.Total, err3 = strconv.ParseInt(total, 10, 64)
+	if err1 != nil || err2 != nil || err3 != nil || s.Start < 0 || s.Start > s.End || s.End >= s.Total {
+		return Span{}, false
+	}
+	return s, true
+}

@@ -45,3 +45,26 @@ func TestParseRangeResolve(t *testing.T) {
 		}
 	}
 }
+
+func TestParseContentRange(t *testing.T) {
+	tests := []struct {
+		in   string
+		want Span
+		ok   bool
+	}{
+		{"bytes 0-9/100", Span{Start: 0, End: 9, Total: 100}, true},
+		{"bytes 90-99/100", Span{Start: 90, End: 99, Total: 100}, true},
+		{"bytes 5-1/100", Span{}, false},
+		{"bytes 0-100/100", Span{}, false},
+		{"bytes */100", Span{}, false},
+		{"items 0-1/2", Span{}, false},
+		{"bytes -1-2/100", Span{}, false},
+		{"", Span{}, false},
+	}
+	for _, tt := range tests {
+		got, ok := ParseContentRange(tt.in)
+		if ok != tt.ok || got != tt.want {
+			t.Errorf("%q = %+v %v", tt.in, got, ok)
+		}
+	}
+}

@@ -122,7 +122,7 @@ func (c *Client) Get(ctx context.Context, bucket, key string, opts origin.GetOpt
 		Info: infoFrom(info, header),
 		Body: &cancelOnClose{ReadCloser: body, cancel: cancel},
 	}
-	if span, ok := parseContentRange(header.Get("Content-Range")); ok {
+	if span, ok := origin.ParseContentRange(header.Get("Content-Range")); ok {
 		obj.Partial = &span
 		obj.Size = span.Total
 	}
@@ -226,31 +226,6 @@ func storedEncoding(v string) string {
 		}
 	}
 	return strings.Join(keep, ", ")
-}
-
-// parseContentRange reads "bytes start-end/total".
-func parseContentRange(v string) (origin.Span, bool) {
-	spec, ok := strings.CutPrefix(v, "bytes ")
-	if !ok {
-		return origin.Span{}, false
-	}
-	rng, total, ok := strings.Cut(spec, "/")
-	if !ok {
-		return origin.Span{}, false
-	}
-	first, last, ok := strings.Cut(rng, "-")
-	if !ok {
-		return origin.Span{}, false
-	}
-	var s origin.Span
-	var err1, err2, err3 error
-	s.Start, err1 = strconv.ParseInt(first, 10, 64)
-	s.End, err2 = strconv.ParseInt(last, 10, 64)
-	s.Total, err3 = strconv.ParseInt(total, 10, 64)
-	if err1 != nil || err2 != nil || err3 != nil || s.Start > s.End || s.End >= s.Total {
-		return origin.Span{}, false
-	}
-	return s, true
 }
 
 // classify turns a minio-go error into an origin.Error. Only the S3 error

@@ -73,28 +73,6 @@ func TestConfigValidateAndKey(t *testing.T) {
 	}
 }
 
-func TestParseContentRange(t *testing.T) {
-	tests := []struct {
-		in   string
-		want origin.Span
-		ok   bool
-	}{
-		{"bytes 0-9/100", origin.Span{Start: 0, End: 9, Total: 100}, true},
-		{"bytes 90-99/100", origin.Span{Start: 90, End: 99, Total: 100}, true},
-		{"bytes 5-1/100", origin.Span{}, false},
-		{"bytes 0-100/100", origin.Span{}, false},
-		{"bytes */100", origin.Span{}, false},
-		{"items 0-1/2", origin.Span{}, false},
-		{"", origin.Span{}, false},
-	}
-	for _, tt := range tests {
-		got, ok := parseContentRange(tt.in)
-		if ok != tt.ok || got != tt.want {
-			t.Errorf("%q = %+v %v", tt.in, got, ok)
-		}
-	}
-}
-
 func TestClassify(t *testing.T) {
 	tests := []struct {
 		name string

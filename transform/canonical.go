@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/image-cdn/image_cdn/transform/grammar"
 )
 
 // Canonical returns one string per meaning: parameters in a fixed order,
@@ -142,14 +144,8 @@ func (o *output) canonical() []string {
 	return p
 }
 
-// num formats a number in the syntax Parse accepts: shortest decimal form,
-// N for negative.
-func num(f float64) string {
-	if f < 0 {
-		return "N" + strconv.FormatFloat(-f, 'f', -1, 64)
-	}
-	return strconv.FormatFloat(f, 'f', -1, 64)
-}
+// num formats a number in the syntax Parse accepts.
+var num = grammar.FormatNum
 
 func (c rgba) hex() string {
 	if c.a == 0xFF {

@@ -335,7 +335,7 @@ func TestLimitsAndErrors(t *testing.T) {
 		{"frames times pixels", Limits{MaxSourcePixels: 20 * 20 * 3}, animation(t, GIF, 4, 20, 20), "w-10", WebP, Limit},
 		{"not an image", Limits{}, []byte("body { color: red }"), "w-10", JPEG, Unsupported},
 		{"empty", Limits{}, []byte{}, "w-10", JPEG, Unsupported},
-		{"truncated header", Limits{}, big[:20], "w-10", JPEG, Unsupported},
+		{"truncated header", Limits{}, big[:20], "w-10", JPEG, Corrupt},
 	}
 	for _, tt := range tests {
 		p := NewProcessor(Config{Workers: 1, Limits: tt.limits})

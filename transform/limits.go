@@ -7,6 +7,8 @@ type Limits struct {
 	MaxSourcePixels    int64 // width × height (× frames when animation is kept)
 	MaxOutputDimension int   // pixels, either side of any intermediate or final image
 	MaxFrames          int   // frames of an animated source kept in the output
+	MaxSteps           int   // steps in one chain, named transformations expanded (CheckBudget)
+	MaxCost            int   // estimated cost of one chain (CheckBudget, Chain.Cost)
 }
 
 // Default limits.
@@ -32,12 +34,18 @@ func (l Limits) WithDefaults() Limits {
 	if l.MaxFrames <= 0 {
 		l.MaxFrames = DefaultMaxFrames
 	}
+	if l.MaxSteps <= 0 {
+		l.MaxSteps = DefaultMaxSteps
+	}
+	if l.MaxCost <= 0 {
+		l.MaxCost = DefaultMaxCost
+	}
 	return l
 }
 
 func (l Limits) checkBytes(n int) error {
 	if int64(n) > l.MaxSourceBytes {
-		return limitf("", "source is %d bytes, over the %d byte limit", n, l.MaxSourceBytes)
+		return limitf("max_source_bytes", "source is %d bytes, over the %d byte limit", n, l.MaxSourceBytes)
 	}
 	return nil
 }
@@ -48,14 +56,14 @@ func (l Limits) checkPixels(width, height, frames int) error {
 	}
 	px := int64(width) * int64(height) * int64(frames)
 	if px > l.MaxSourcePixels {
-		return limitf("", "source is %d pixels (%dx%d, %d frames), over the %d pixel limit", px, width, height, frames, l.MaxSourcePixels)
+		return limitf("max_source_pixels", "source is %d pixels (%dx%d, %d frames), over the %d pixel limit", px, width, height, frames, l.MaxSourcePixels)
 	}
 	return nil
 }
 
 func (l Limits) checkFrames(frames int) error {
 	if frames > l.MaxFrames {
-		return limitf("", "source has %d frames, over the %d frame limit", frames, l.MaxFrames)
+		return limitf("max_frames", "source has %d frames, over the %d frame limit", frames, l.MaxFrames)
 	}
 	return nil
 }

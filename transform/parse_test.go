@@ -4,6 +4,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/image-cdn/image_cdn/transform/grammar"
 )
 
 func TestParseCanonical(t *testing.T) {
@@ -337,5 +339,81 @@ func BenchmarkParse(b *testing.B) {
 				_ = c.Canonical()
 			}
 		})
+	}
+}
+
+// TestParseGrammarConstructs covers what the grammar reads but the
+// executor cannot run yet, the deprecated overlay syntax, and expressions
+// of constants, which compile to their value.
+func TestParseGrammarConstructs(t *testing.T) {
+	refused := []struct {
+		chain, param, mentioned string
+	}{
+		{"oi-logo.png", "oi", "deprecated"},
+		{"w-300,ot-hello", "ot", "deprecated"},
+		{"ox-N35", "ox", "deprecated"},
+		{"l-image,i-logo.png,l-end", "l-image", "layers are not supported yet"},
+		{"w-300,l-text,i-Hello,fs-20,l-end", "l-text", "layers are not supported yet"},
+		{"if-ar_gt_1,w-200,if-else,w-300,if-end", "if", "not supported yet"},
+		{"w-iw_div_2", "w", "iw are not supported yet"},
+		{"b-ch_mod_5_yellow", "b", "ch are not supported yet"},
+		{"w-1_div_0", "w", "division by zero"},
+		{"w-10_pow_10", "w", "out of range"},
+		{"w-1_sub_2", "w", "positive integer"}, // the value rules apply to the result
+		{"z-1", "z", "not supported yet"},
+		{"e-shadow", "e-shadow", "not supported yet"},
+		{"lx-10", "lx", "only allowed inside a layer"},
+		{"l-image,i-a,l-end", "l-image", "not supported yet"},
+	}
+	for _, tt := range refused {
+		_, err := Parse(tt.chain, "", ParseOptions{})
+		var e *Error
+		if !errors.As(err, &e) || e.Kind != Invalid || e.Param != tt.param || !strings.Contains(e.Msg, tt.mentioned) {
+			t.Errorf("Parse(%q) = %v, want Invalid %q mentioning %q", tt.chain, err, tt.param, tt.mentioned)
+		}
+	}
+	folded := []struct{ chain, want string }{
+		{"w-100_mul_2", "w-200"},
+		{"w-100_mul_2,h-50_add_50", "w-200,h-100"},
+		{"w-1_div_4", "w-0.25"},
+		{"b-2_add_3_red", "b-5_FF0000"},
+		{"w-10,h-10,cm-extract,x-2_mul_3", "w-10,h-10,cm-extract,x-6"},
+	}
+	for _, tt := range folded {
+		c, err := Parse(tt.chain, "", ParseOptions{})
+		if err != nil {
+			t.Errorf("Parse(%q): %v", tt.chain, err)
+			continue
+		}
+		if got := c.Canonical(); got != tt.want {
+			t.Errorf("Parse(%q).Canonical() = %q, want %q", tt.chain, got, tt.want)
+		}
+	}
+	// Named definitions go through the same grammar.
+	if err := ValidateNamed(map[string]string{"x": "l-image,i-a,l-end"}); !IsKind(err, Invalid) || !strings.Contains(err.Error(), "layers") {
+		t.Errorf("ValidateNamed(layer) = %v", err)
+	}
+}
+
+// TestRulesMatchGrammar checks that every compile rule has its key in the
+// grammar table, and that the grammar's normal form lists today's keys in
+// canonical order.
+func TestRulesMatchGrammar(t *testing.T) {
+	for name := range rules {
+		if k, _, _ := grammar.Lookup(name); k == nil || k.Name != name {
+			t.Errorf("rule %q has no grammar key", name)
+		}
+	}
+	all := "o-50,t-5,b-5_FF0000,bg-FFFFFF,r-20,e-usm-2-0.8-1-0.05,e-sharpen-5,e-contrast,e-grayscale,bl-10,fl-h,rt-90,yc-2,xc-1,fo-top,cm-extract,c-force,dpr-2,h-10,w-10"
+	tree, err := grammar.Parse(all, grammar.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := Parse(all, "", ParseOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := tree.String(), c.Canonical(); got != want {
+		t.Errorf("normal form %q, canonical %q", got, want)
 	}
 }

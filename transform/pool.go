@@ -3,16 +3,32 @@ package transform
 import (
 	"context"
 	"errors"
-	"fmt"
 	"runtime"
+
+	"golang.org/x/sync/semaphore"
 )
 
 // Config sizes a Processor.
 type Config struct {
 	Workers     int // transforms running at once; default runtime.NumCPU()
 	QueueLength int // requests waiting for a worker before Process answers Overloaded; default 4×Workers, negative for none
-	Limits      Limits
+	// MemoryBudget is the bytes that running transformations may hold
+	// together, by their estimate from the source header and the chain
+	// (job.estimateMemory); default DefaultMemoryBudget. A job waits (up
+	// to its context) until its estimate fits; one whose estimate exceeds
+	// the whole budget is a Limit error.
+	MemoryBudget int64
+	Limits       Limits
 }
+
+// DefaultMemoryBudget is 1 GiB: a source at the default pixel limit
+// (100 MP) decoded for random access is 400 MB, so two such jobs, or a
+// large one beside many ordinary ones (a 12 MP photo resized is about
+// 60 MB), fit; the default worker count rarely reaches it with ordinary
+// traffic. It is fixed rather than a share of the machine's memory so that
+// the same configuration behaves the same everywhere; raise it on large
+// hosts.
+const DefaultMemoryBudget = 1 << 30
 
 // Processor runs transformations on a bounded pool: at most Workers at a
 // time, at most QueueLength more waiting, everything beyond refused at once
@@ -21,6 +37,8 @@ type Processor struct {
 	limits  Limits
 	running chan struct{} // a token per running transform
 	admit   chan struct{} // a token per running or waiting transform
+	budget  int64
+	memory  *semaphore.Weighted // bytes of MemoryBudget held by running jobs
 }
 
 // NewProcessor builds a Processor and starts libvips if needed.
@@ -37,10 +55,16 @@ func NewProcessor(cfg Config) *Processor {
 	case queue < 0:
 		queue = 0
 	}
+	budget := cfg.MemoryBudget
+	if budget <= 0 {
+		budget = DefaultMemoryBudget
+	}
 	return &Processor{
 		limits:  cfg.Limits.WithDefaults(),
 		running: make(chan struct{}, workers),
 		admit:   make(chan struct{}, workers+queue),
+		budget:  budget,
+		memory:  semaphore.NewWeighted(budget),
 	}
 }
 
@@ -53,8 +77,9 @@ type Result struct {
 }
 
 // Process transforms src by c into format f (from OutputFormat). Errors
-// are *Error (Invalid, Limit, Unsupported, Overloaded), ctx.Err(), or an
-// internal failure. It is Reserve followed by Slot.Process.
+// are *Error (Invalid, Limit, Unsupported, Overloaded, Corrupt), ctx.Err()
+// (the deadline passed or the caller left: libvips stopped computing), or
+// an internal failure. It is Reserve followed by Slot.Process.
 func (p *Processor) Process(ctx context.Context, src []byte, c *Chain, f Format) (*Result, error) {
 	s, err := p.Reserve()
 	if err != nil {
@@ -107,12 +132,25 @@ func (s *Slot) Process(ctx context.Context, src []byte, c *Chain, f Format) (*Re
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	res, err := run(ctx, src, c, f, s.p.limits)
-	if err != nil {
-		return nil, fmt.Errorf("transform: %w", err)
-	}
-	return res, nil
+	return run(ctx, src, c, f, s.p.limits, s.p.admitMemory)
 }
+
+// admitMemory holds the job's estimated memory until release: it waits
+// while other jobs hold the budget (FIFO, so a large job is not starved),
+// up to the job's context.
+func (p *Processor) admitMemory(j *job) (release func(), err error) {
+	est := j.estimateMemory()
+	if est > p.budget {
+		return nil, limitf("memory_budget", "the transformation would need about %d MB, over the %d MB memory budget", est>>20, p.budget>>20)
+	}
+	if err := p.memory.Acquire(j.ctx, est); err != nil {
+		return nil, err
+	}
+	return func() { p.memory.Release(est) }, nil
+}
+
+// MemoryBudget is the effective memory budget in bytes.
+func (p *Processor) MemoryBudget() int64 { return p.budget }
 
 // Limits are the effective limits, defaults filled in: the caller can
 // refuse a source over MaxSourceBytes before fetching it.

@@ -38,10 +38,23 @@ func applyChain(j *job) error {
 	return j.eachFrame(j.applySteps)
 }
 
+// applySteps runs the chain on one image. When the lazy pipeline would get
+// deeper than maxDepth, the image is first copied to memory (materialise),
+// so that neither the C stack nor the operations' buffers grow with the
+// length of the chain.
 func (j *job) applySteps(img *vips.ImageRef) (*vips.ImageRef, error) {
 	first := j.chain.firstStep()
+	depth := loadDepth
 	for i := range j.chain.steps {
 		s := &j.chain.steps[i]
+		if d := depthOf(s); depth+d > maxDepth {
+			if err := j.materialise(img); err != nil {
+				return img, err
+			}
+			depth = d
+		} else {
+			depth += d
+		}
 		for _, op := range stepOps {
 			if err := j.ctx.Err(); err != nil {
 				return img, err

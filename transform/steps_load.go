@@ -1,6 +1,8 @@
 package transform
 
 import (
+	"bytes"
+
 	"github.com/davidbyttow/govips/v2/vips"
 )
 
@@ -17,7 +19,8 @@ var decodable = map[vips.ImageType]bool{
 // inspectSource enforces the byte, pixel and frame limits from the header
 // alone. libvips loaders are lazy: opening the buffer reads the header and
 // decodes no pixels, so a decompression bomb is refused before it costs
-// memory.
+// memory. Formats read before libvips (BMP, decoded here; SVG, scanned
+// here) are checked by this package's own header readers first.
 func inspectSource(j *job) error {
 	if err := j.limits.checkBytes(len(j.src)); err != nil {
 		return err
@@ -26,9 +29,31 @@ func inspectSource(j *job) error {
 	if !decodable[j.srcType] {
 		return unsupportedf("source is not an image format that can be transformed")
 	}
-	hdr, err := vips.LoadImageFromBuffer(j.src, importParams())
+	switch j.srcType {
+	case vips.ImageTypeBMP:
+		h, err := parseBMP(j.src)
+		if err != nil {
+			return err
+		}
+		j.bmp, j.width, j.height, j.frames = h, h.width, h.height, 1
+		if err := j.limits.checkPixels(j.width, j.height, 1); err != nil {
+			return err
+		}
+		return h.checkLength(len(j.src))
+	case vips.ImageTypeSVG:
+		st, err := scanSVG(j.src)
+		if err != nil {
+			return err
+		}
+		j.svg = &st
+	case vips.ImageTypeJPEG:
+		if err := checkJPEGScans(j.src); err != nil {
+			return err
+		}
+	}
+	hdr, err := openImage(j.srcType, j.src, loadOptions{sequential: true})
 	if err != nil {
-		return unsupportedf("cannot read the source image header: %v", err)
+		return err
 	}
 	defer hdr.Close()
 
@@ -39,6 +64,11 @@ func inspectSource(j *job) error {
 	j.frames = max(hdr.Pages(), 1)
 	j.animate = j.frames > 1 && j.format.canAnimate() &&
 		(j.srcType == vips.ImageTypeGIF || j.srcType == vips.ImageTypeWEBP)
+	if j.svg != nil {
+		if err := j.svg.checkFilterWork(j.width, j.height); err != nil {
+			return err
+		}
+	}
 	if !j.animate {
 		return j.limits.checkPixels(j.width, j.height, 1)
 	}
@@ -46,14 +76,6 @@ func inspectSource(j *job) error {
 		return err
 	}
 	return j.limits.checkPixels(j.width, j.height, j.frames)
-}
-
-// importParams are the loader options: tolerate slightly damaged files (as
-// browsers do) rather than refusing them.
-func importParams() *vips.ImportParams {
-	p := vips.NewImportParams()
-	p.FailOnError.Set(false)
-	return p
 }
 
 // load decodes the source once. When the first step begins with a resize,
@@ -65,12 +87,39 @@ func importParams() *vips.ImportParams {
 // of order (rotation, vertical flip, smart crop, trim, blurred padding) the
 // image is instead opened for random access, still shrunk on load where
 // the decoder can (JPEG).
+//
+// The loaded image is the job's first root (roots.go): from here on, the
+// deadline stops any computation.
 func load(j *job) error {
-	params := importParams()
+	img, err := j.open()
+	if err != nil {
+		return err
+	}
+	j.img = img
+	j.roots.add(img)
+	if j.shrunk {
+		return singlePage(img)
+	}
+	if err := img.AutoRotate(); err != nil {
+		return err
+	}
+	if j.animate {
+		return nil
+	}
+	return singlePage(img)
+}
+
+// open picks the decode: BMP from this package, a thumbnail when the chain
+// starts with a resize, or the plain loader.
+func (j *job) open() (*vips.ImageRef, error) {
+	if j.bmp != nil {
+		return decodeBMP(j.src, j.bmp)
+	}
+	opts := loadOptions{}
 	g, resizeFirst := j.firstResize()
 	switch {
 	case j.animate:
-		params.NumPages.Set(-1)
+		opts.allPages = true
 	case resizeFirst && !j.chain.needsRandomAccess():
 		// Force: the planned w×h already keeps the aspect ratio, and libvips
 		// must not round it differently. With a smart crop, libvips covers
@@ -79,29 +128,31 @@ func load(j *job) error {
 		if g.smart {
 			w, h, crop, size = g.crop.w, g.crop.h, vips.InterestingAttention, vips.SizeBoth
 		}
-		img, err := vips.LoadThumbnailFromBuffer(j.src, w, h, crop, size, params)
-		if err != nil {
-			return unsupportedf("cannot decode the source image: %v", err)
+		img, err := openThumbnail(j.srcType, j.src, w, h, crop, size)
+		if err == nil {
+			j.shrunk, j.shrunkCrop = true, g.smart
 		}
-		j.img, j.shrunk, j.shrunkCrop = img, true, g.smart
-		return singlePage(img)
+		return img, err
 	case resizeFirst && j.srcType == vips.ImageTypeJPEG:
-		if f := jpegShrink(j.width, j.height, g.resizeW, g.resizeH); f > 1 {
-			params.JpegShrinkFactor.Set(f)
-		}
+		opts.jpegShrink = jpegShrink(j.width, j.height, g.resizeW, g.resizeH)
 	}
-	img, err := vips.LoadImageFromBuffer(j.src, params)
-	if err != nil {
-		return unsupportedf("cannot decode the source image: %v", err)
+	return openImage(j.srcType, j.src, opts)
+}
+
+// maxJPEGScans bounds the scans of a progressive JPEG. libjpeg decodes
+// every scan before it returns the first row, in one call nothing can
+// interrupt, and the work grows with scans × pixels: a small file of
+// thousands of empty scans is a CPU bomb. Encoders write about ten.
+const maxJPEGScans = 100
+
+// checkJPEGScans counts start-of-scan markers. 0xFF in entropy-coded data
+// is always followed by 0x00 (stuffing) or a restart marker, so FF DA
+// appears only as a marker.
+func checkJPEGScans(b []byte) error {
+	if n := bytes.Count(b, []byte{0xff, 0xda}); n > maxJPEGScans {
+		return limitf("jpeg", "the source JPEG has %d scans, over the limit of %d", n, maxJPEGScans)
 	}
-	j.img = img
-	if err := img.AutoRotate(); err != nil {
-		return err
-	}
-	if j.animate {
-		return nil
-	}
-	return singlePage(img)
+	return nil
 }
 
 // jpegShrink is the largest DCT shrink factor that still leaves at least

@@ -20,10 +20,12 @@ var startOnce sync.Once
 // cache would only hold memory. Every Config field is set: a zero value
 // does not mean "default" everywhere in govips.
 //
-// The ImageMagick loader, which would accept hundreds of rarely fuzzed
-// formats, is blocked for the whole process: sources are untrusted input,
-// and inspectSource only admits the formats we promise. (libvips'
-// "block untrusted" switch would also block SVG, PDF and JPEG XL here.)
+// Every libvips loader but those of the formats we promise is blocked for
+// the whole process: sources are untrusted input, and ImageMagick's loader
+// alone would accept hundreds of rarely fuzzed formats; so would CSV,
+// matrix, FITS, OpenEXR and the rest if libvips' own sniffing (in the
+// thumbnail loader) chose them. (libvips' "block untrusted" switch would
+// also block SVG, PDF and JPEG XL here.)
 func Startup() {
 	startOnce.Do(func() {
 		limitMallocArenas()
@@ -37,8 +39,32 @@ func Startup() {
 			CacheTrace:       false,
 			CollectStats:     false,
 		})
-		name := C.CString("VipsForeignLoadMagick")
-		defer C.free(unsafe.Pointer(name))
-		C.vips_operation_block_set(name, C.TRUE)
+		block("VipsForeignLoad", true)
+		for _, l := range allowedLoaders {
+			block(l, false)
+		}
+		layoutErr = checkLayout()
 	})
+}
+
+// allowedLoaders are the libvips loader classes (and their file, buffer and
+// source variants below them) of the formats in decodable. BMP is decoded
+// by this package.
+var allowedLoaders = []string{
+	"VipsForeignLoadJpeg", "VipsForeignLoadPng", "VipsForeignLoadNsgif", "VipsForeignLoadWebp",
+	"VipsForeignLoadTiff", "VipsForeignLoadHeif", "VipsForeignLoadSvg", "VipsForeignLoadPdf",
+	"VipsForeignLoadJxl",
+}
+
+// layoutErr is checkLayout's verdict at start-up; the tests require nil.
+var layoutErr error
+
+func block(class string, on bool) {
+	name := C.CString(class)
+	defer C.free(unsafe.Pointer(name))
+	state := C.gboolean(C.FALSE)
+	if on {
+		state = C.TRUE
+	}
+	C.vips_operation_block_set(name, state)
 }

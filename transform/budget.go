@@ -1,0 +1,199 @@
+package transform
+
+// The request budget: what a chain may cost, decided from the parsed chain
+// alone, before the source is fetched; and what a job will hold in memory,
+// estimated from the source header and the chain before any pixel is
+// decoded.
+
+// Default request budget. imagor stops after VIPS_MAX_FILTER_OPS filters
+// (10 by default) and imgproxy leaves MAX_CHAINED_PIPELINES unlimited (0),
+// where each of its pipelines is a whole resize-crop-effects pass, about
+// one of our steps. Real ImageKit chains have one to three steps. Twice
+// imagor's count leaves room for named transformations that expand into
+// several steps; the cost default admits ten of the heaviest effects
+// (bl-100, e-sharpen-100) or twenty steps of ordinary ones, and refuses
+// the chains that used to crash or stall the server (300× bl-9,
+// 150× e-sharpen).
+const (
+	DefaultMaxSteps = 20
+	DefaultMaxCost  = 80
+)
+
+// CheckBudget refuses a chain over the step or cost budget. It is pure and
+// cheap: call it right after Parse, before fetching the source. The error
+// is a Limit *Error whose Param is "max_steps" or "max_cost". A nil chain
+// (no transformation) is always within budget.
+func CheckBudget(c *Chain, l Limits) error {
+	if c == nil {
+		return nil
+	}
+	l = l.WithDefaults()
+	if n := len(c.steps); n > l.MaxSteps {
+		return limitf("max_steps", "the transformation has %d steps, over the limit of %d", n, l.MaxSteps)
+	}
+	if cost := c.Cost(); cost > l.MaxCost {
+		return limitf("max_cost", "the transformation costs %d, over the limit of %d", cost, l.MaxCost)
+	}
+	return nil
+}
+
+// Cost is the chain's estimated cost: the sum of its operations' weights
+// (see stepCost). Steps that only set output options cost nothing.
+func (c *Chain) Cost() int {
+	if c == nil {
+		return 0
+	}
+	total := 0
+	for i := range c.steps {
+		total += stepCost(&c.steps[i])
+	}
+	return total
+}
+
+// stepCost weighs one step's operations by how much work libvips does per
+// output pixel. Resizing, cropping, flipping and colour tweaks are one pass
+// (1). Rotation reads out of order (2). A rounded-corner mask renders an
+// SVG and composites (2). Trim and smart crop analyse the whole image
+// first (3). Sharpening converts to Lab and convolves (4). A blur's mask
+// grows with sigma, so bl-N costs 2 plus N/20. A blurred background
+// resizes, blurs and composites (4).
+func stepCost(s *step) int {
+	cost := 0
+	add := func(on bool, w int) {
+		if on {
+			cost += w
+		}
+	}
+	add(s.width > 0 || s.height > 0 || s.mode != "", 1)
+	add(s.focus == focusAuto, 3)
+	add(s.trim > 0, 3)
+	add(s.rotate != 0, 2)
+	add(s.flip != "", 1)
+	add(s.grayscale, 1)
+	add(s.contrast, 1)
+	add(s.sharpen > 0, 4)
+	add(s.hasUSM, 4)
+	add(s.blur > 0, 2+s.blur/20)
+	add(s.radius != 0, 2)
+	add(s.bgBlurred, 4)
+	add(s.borderWidth > 0, 1)
+	add(s.opacity.set, 1)
+	return cost
+}
+
+// depthOf is how deep one step makes the lazy libvips pipeline, counted in
+// the images its operations create; sharpen builds about ten (Lab and back,
+// the convolutions), a gaussian blur four. The job copies the image to
+// memory before the depth since the last copy passes maxDepth.
+func depthOf(s *step) int {
+	d := 0
+	add := func(on bool, w int) {
+		if on {
+			d += w
+		}
+	}
+	add(s.width > 0 || s.height > 0 || s.mode != "", 3)
+	add(s.trim > 0, 1)
+	add(s.rotate != 0, 1)
+	add(s.flip != "", 2)
+	add(s.grayscale, 2)
+	add(s.contrast, 2)
+	add(s.sharpen > 0, 10)
+	add(s.hasUSM, 10)
+	add(s.blur > 0, 4)
+	add(s.radius != 0, 4)
+	add(s.bgBlurred, 6)
+	add(s.borderWidth > 0, 2)
+	add(s.opacity.set, 3)
+	return d
+}
+
+// maxDepth bounds the lazy pipeline between copies to memory. libvips
+// computes a tile by recursing through every operation between the output
+// and the nearest image in memory, on the C stack of the computing thread;
+// about 300 chained blurs (well over 1000 images) overflowed it. 60 is far
+// below that and above any chain of ordinary length, so those never pay
+// for a copy.
+const maxDepth = 60
+
+// loadDepth is the depth the decode, orientation and colour conversion
+// leave before the first step.
+const loadDepth = 8
+
+// stepSize is the image size after step s, without running it: geometry
+// (the same plan the step will use), then rotation and border. Trim can
+// only shrink, so the size before it is an upper bound.
+func stepSize(w, h int, s *step, l Limits) (int, int) {
+	if g, err := planGeometry(w, h, s, l); err == nil {
+		switch {
+		case g.padW > 0:
+			w, h = g.padW, g.padH
+		case !g.crop.empty():
+			w, h = g.crop.w, g.crop.h
+		case g.resizeW > 0:
+			w, h = g.resizeW, g.resizeH
+		case !g.extract.empty():
+			w, h = g.extract.w, g.extract.h
+		}
+	}
+	if s.rotate == 90 || s.rotate == 270 {
+		w, h = h, w
+	}
+	if s.borderWidth > 0 {
+		w, h = w+2*s.borderWidth, h+2*s.borderWidth
+	}
+	return w, h
+}
+
+// Memory estimate constants.
+const (
+	bytesPerPixel = 4        // 8-bit RGBA: every image is brought to this or less
+	jobOverhead   = 16 << 20 // libvips tile buffers, thread state, the encoder's own tables
+)
+
+// estimateMemory is what the job will hold at its peak, from the header
+// and the chain: the encoded source (held by the caller and copied once
+// for libvips), the decoded source when the decode is not a streaming
+// thumbnail, the two largest images copied to memory at once when the
+// pipeline is deep enough to be cut (the last copy and the one being
+// made), and the output, per frame when animated. It errs on the high
+// side: a request it admits cannot push the process past the budget.
+func (j *job) estimateMemory() int64 {
+	frames := int64(1)
+	if j.animate {
+		frames = int64(j.frames)
+	}
+	px := func(w, h int) int64 { return int64(w) * int64(h) * bytesPerPixel * frames }
+
+	est := 2*int64(len(j.src)) + jobOverhead
+	_, resizeFirst := j.firstResize()
+	thumbnail := !j.animate && j.bmp == nil && resizeFirst && !j.chain.needsRandomAccess()
+	if !thumbnail {
+		est += px(j.width, j.height)
+	}
+	if j.bmp != nil {
+		est += px(j.width, j.height) // the Go buffer the rows are decoded into
+	}
+
+	w, h := j.width, j.height
+	biggest, second, depth := int64(0), int64(0), loadDepth
+	cuts := false
+	for i := range j.chain.steps {
+		s := &j.chain.steps[i]
+		w, h = stepSize(w, h, s, j.limits)
+		if n := px(w, h); n > biggest {
+			biggest, second = n, biggest
+		} else if n > second {
+			second = n
+		}
+		if d := depthOf(s); depth+d > maxDepth {
+			cuts, depth = true, d
+		} else {
+			depth += d
+		}
+	}
+	if cuts {
+		est += biggest + second
+	}
+	return est + px(w, h) // the encoded output is at most about the raw size
+}
