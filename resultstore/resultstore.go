@@ -61,4 +61,5 @@ type Store interface {
 var (
 	_ Store = (*Dir)(nil)
 	_ Store = (*Memory)(nil)
+	_ Store = (*S3)(nil)
 )
