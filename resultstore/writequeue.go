@@ -3,7 +3,6 @@ package resultstore
 import (
 	"context"
 	"sync"
-	"sync/atomic"
 	"time"
 )
 
@@ -26,7 +25,6 @@ type WriteQueue struct {
 	ctx     context.Context
 	cancel  context.CancelFunc
 	workers sync.WaitGroup
-	dropped atomic.Int64
 }
 
 type job struct {
@@ -44,7 +42,8 @@ type WriteQueueConfig struct {
 	Timeout time.Duration
 	// OnError is told of each failed write (for the log); may be nil.
 	OnError func(name string, err error)
-	// OnDrop is told of each dropped write (for metrics); may be nil.
+	// OnDrop is told of each dropped write (for metrics): refused by a
+	// full backlog or a closed queue, or abandoned by Close. May be nil.
 	OnDrop func()
 }
 
@@ -113,15 +112,10 @@ func (q *WriteQueue) Enqueue(name string, write func(ctx context.Context) error)
 }
 
 func (q *WriteQueue) drop() {
-	q.dropped.Add(1)
 	if q.onDrop != nil {
 		q.onDrop()
 	}
 }
-
-// Dropped is the number of writes dropped so far: refused by a full
-// backlog or a closed queue, or abandoned by Close.
-func (q *WriteQueue) Dropped() int64 { return q.dropped.Load() }
 
 // Close stops accepting writes and lets the backlog drain for at most
 // grace; then the writes still running are cancelled and those still

@@ -9,8 +9,15 @@ import (
 	"time"
 )
 
+// counted returns a config field for OnDrop and the count it keeps.
+func counted() (func(), *atomic.Int64) {
+	var n atomic.Int64
+	return func() { n.Add(1) }, &n
+}
+
 func TestWriteQueueRunsEveryWrite(t *testing.T) {
-	q := NewWriteQueue(WriteQueueConfig{Workers: 3, Backlog: 100})
+	onDrop, dropped := counted()
+	q := NewWriteQueue(WriteQueueConfig{Workers: 3, Backlog: 100, OnDrop: onDrop})
 	var ran atomic.Int32
 	for range 50 {
 		if !q.Enqueue("w", func(context.Context) error { ran.Add(1); return nil }) {
@@ -21,13 +28,14 @@ func TestWriteQueueRunsEveryWrite(t *testing.T) {
 	if n := ran.Load(); n != 50 {
 		t.Errorf("ran %d writes, want 50", n)
 	}
-	if d := q.Dropped(); d != 0 {
+	if d := dropped.Load(); d != 0 {
 		t.Errorf("Dropped = %d", d)
 	}
 }
 
 func TestWriteQueueBounded(t *testing.T) {
-	q := NewWriteQueue(WriteQueueConfig{Workers: 1, Backlog: 2})
+	onDrop, dropped := counted()
+	q := NewWriteQueue(WriteQueueConfig{Workers: 1, Backlog: 2, OnDrop: onDrop})
 	started, release := make(chan struct{}), make(chan struct{})
 	q.Enqueue("holds the worker", func(context.Context) error { close(started); <-release; return nil })
 	<-started
@@ -40,7 +48,7 @@ func TestWriteQueueBounded(t *testing.T) {
 	if q.Enqueue("one too many", noop) {
 		t.Error("a full backlog accepted a write")
 	}
-	if d := q.Dropped(); d != 1 {
+	if d := dropped.Load(); d != 1 {
 		t.Errorf("Dropped = %d, want 1", d)
 	}
 	close(release)
@@ -48,7 +56,7 @@ func TestWriteQueueBounded(t *testing.T) {
 	if q.Enqueue("after close", noop) {
 		t.Error("a closed queue accepted a write")
 	}
-	if d := q.Dropped(); d != 2 {
+	if d := dropped.Load(); d != 2 {
 		t.Errorf("Dropped = %d, want 2", d)
 	}
 }
@@ -56,7 +64,8 @@ func TestWriteQueueBounded(t *testing.T) {
 // Close waits at most its grace period: then the running write is
 // cancelled and the waiting one is dropped, not run.
 func TestWriteQueueCloseAbandons(t *testing.T) {
-	q := NewWriteQueue(WriteQueueConfig{Workers: 1, Backlog: 1})
+	onDrop, dropped := counted()
+	q := NewWriteQueue(WriteQueueConfig{Workers: 1, Backlog: 1, OnDrop: onDrop})
 	started := make(chan struct{})
 	var cancelled atomic.Bool
 	q.Enqueue("stuck", func(ctx context.Context) error {
@@ -75,7 +84,7 @@ func TestWriteQueueCloseAbandons(t *testing.T) {
 	if ranSecond.Load() {
 		t.Error("a waiting write ran after the grace period")
 	}
-	if d := q.Dropped(); d != 1 {
+	if d := dropped.Load(); d != 1 {
 		t.Errorf("Dropped = %d, want 1", d)
 	}
 	q.Close(time.Millisecond) // twice is harmless
