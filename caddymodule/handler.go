@@ -319,8 +319,12 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) (source, error) 
 		h.writeVariant(w, r, v, e, "hit; detail="+string(from))
 		return from, nil
 	}
-	if done, err := h.notModifiedAtSource(w, r, v); done || err != nil { // a 304 from the source's metadata alone
-		return sourceOrigin, err
+	answered, err := h.notModifiedAtSource(w, r, v) // a 304 from the source's metadata alone
+	if err != nil {
+		return sourceNone, err
+	}
+	if answered {
+		return sourceOrigin, nil
 	}
 	e, _, err := h.group.Do(r.Context(), v.storeKey, func(ctx context.Context) (*resultstore.Entry, error) {
 		return h.render(ctx, v) // fetch and transform, once for all who ask
