@@ -23,6 +23,7 @@ type FileResultStorage struct {
 	// resolved once at provision time.
 	Root string `json:"root,omitempty"`
 
+	// Dir is the store Root opens, set by Provision.
 	*resultstore.Dir `json:"-"`
 }
 
@@ -88,6 +89,7 @@ type S3ResultStorage struct {
 	// keeps the bucket's default.
 	ACL string `json:"acl,omitempty"`
 
+	// S3 is the store these settings open, set by Provision.
 	*resultstore.S3 `json:"-"`
 	poolKey         string
 }
