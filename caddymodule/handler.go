@@ -1,7 +1,8 @@
 // Package caddymodule is the Caddy glue of image_cdn: module registration,
-// Caddyfile parsing, provisioning and the HTTP handler. The work itself lives
-// in the packages it wires together (s3origin, fileorigin, router,
-// transform, signedurl, resultstore).
+// config structs, Caddyfile parsing, provisioning, the serve flow and the
+// one place where an error becomes a response. The work itself lives in
+// the packages it wires together (s3origin, s3conn, fileorigin, router,
+// resultstore, transform, signedurl); see docs/ARCHITECTURE.md.
 package caddymodule
 
 import (
