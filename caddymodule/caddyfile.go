@@ -134,10 +134,7 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			if err != nil {
 				return err
 			}
-			if n == 0 {
-				n = -1 // JSON: negative means no queue; zero means the default
-			}
-			h.Queue = n
+			h.Queue = &n
 		case "transform_timeout":
 			dur, err := durationArg(d)
 			if err != nil {

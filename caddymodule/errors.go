@@ -22,7 +22,9 @@ type clientError struct {
 	code   string
 	msg    string
 	cause  error
-	header http.Header // extra response headers (Content-Range on 416, Retry-After on 503)
+	// header holds extra response headers: Content-Range on 416,
+	// Retry-After on 503, Allow on 405.
+	header http.Header
 }
 
 func (e *clientError) Error() string { return e.code + " - " + e.msg }
@@ -32,11 +34,8 @@ func badRequest(code string, err error) *clientError {
 	return &clientError{status: http.StatusBadRequest, code: code, msg: err.Error(), cause: err}
 }
 
-// errClientGone tells ServeHTTP that the client closed the request.
-var errClientGone = errors.New("client closed the request")
-
-// fromOrigin maps an origin failure to its HTTP answer. This and fail are
-// the one place where failures become statuses.
+// fromOrigin maps an origin failure to its HTTP answer: the one place
+// where an origin.Kind becomes a status.
 func fromOrigin(name string, err error) *clientError {
 	var oe *origin.Error
 	if !errors.As(err, &oe) {
@@ -60,30 +59,29 @@ func fromOrigin(name string, err error) *clientError {
 	}
 }
 
-// fail sets the error headers and returns the error to Caddy unwritten, so
-// that the site's handle_errors (if any) writes the body.
-func (h *Handler) fail(w http.ResponseWriter, err error) error {
+// respondError is the one place where a failure becomes a response. It
+// sets the error headers (Ik-Error, Cache-Control, and any the error
+// carries) and returns the error to Caddy unwritten, so that the site's
+// handle_errors (if any) writes the body. A client that went away is
+// logged as 499 in the access log, as reverse_proxy does, and not as an
+// error. nil stays nil.
+func (h *Handler) respondError(w http.ResponseWriter, err error) error {
+	if err == nil {
+		return nil
+	}
 	if errors.Is(err, context.Canceled) {
 		// The client went away (or the work it waited on was abandoned):
 		// nothing to answer and nothing to log as our failure.
-		return errClientGone
+		w.WriteHeader(statusClientClosed)
+		return nil
 	}
-	var ce *clientError
-	if !errors.As(err, &ce) {
-		ce = &clientError{status: http.StatusInternalServerError, code: "EINTERNAL", msg: "internal error", cause: err}
-	}
+	ce := asClientError(err)
 	hdr := w.Header()
 	for k, v := range ce.header {
 		hdr[k] = v
 	}
 	hdr.Set("Ik-Error", headerSafe(ce.Error()))
-	// A 404 may be cached briefly (the object may appear later); no other
-	// error may be cached at all, least of all a 5xx.
-	if ce.status == http.StatusNotFound && h.notFoundMaxAge() > 0 {
-		hdr.Set("Cache-Control", fmt.Sprintf("public, max-age=%d", int(h.notFoundMaxAge().Seconds())))
-	} else {
-		hdr.Set("Cache-Control", "no-store")
-	}
+	hdr.Set("Cache-Control", h.errorCacheControl(ce.status))
 	if ce.status >= 500 {
 		if c := h.logger.Check(zap.WarnLevel, "request failed"); c != nil {
 			c.Write(zap.Int("status", ce.status), zap.String("code", ce.code), zap.Error(ce.cause))
@@ -96,6 +94,29 @@ func (h *Handler) fail(w http.ResponseWriter, err error) error {
 	return caddyhttp.Error(ce.status, errors.New(ce.Error()))
 }
 
+// statusClientClosed is nginx's and Caddy's reverse_proxy's status for a
+// request whose client closed the connection before the answer.
+const statusClientClosed = 499
+
+// asClientError is err's answer; anything unclassified is a 500 whose
+// cause stays in the log.
+func asClientError(err error) *clientError {
+	var ce *clientError
+	if errors.As(err, &ce) {
+		return ce
+	}
+	return &clientError{status: http.StatusInternalServerError, code: "EINTERNAL", msg: "internal error", cause: err}
+}
+
+// errorCacheControl: a 404 may be cached briefly (the object may appear
+// later); no other error may be cached at all, least of all a 5xx.
+func (h *Handler) errorCacheControl(status int) string {
+	if status == http.StatusNotFound && h.notFoundMaxAge() > 0 {
+		return fmt.Sprintf("public, max-age=%d", int(h.notFoundMaxAge().Seconds()))
+	}
+	return "no-store"
+}
+
 // headerSafe keeps a header value to printable ASCII.
 func headerSafe(s string) string {
 	return strings.Map(func(r rune) rune {
@@ -106,11 +127,13 @@ func headerSafe(s string) string {
 	}, s)
 }
 
-// fromTransform maps a transform failure to its answer.
+// fromTransform maps a transform failure to its answer: the one place
+// where a transform.Kind becomes a status.
 func fromTransform(err error) error {
 	var te *transform.Error
 	if !errors.As(err, &te) {
-		// A cancelled client is handled by fail; a deadline is transform_timeout.
+		// A cancelled client is handled by respondError; a deadline is
+		// transform_timeout.
 		if errors.Is(err, context.DeadlineExceeded) {
 			return &clientError{status: http.StatusServiceUnavailable, code: "ETIMEOUT", msg: "the transformation took too long",
 				cause: err, header: http.Header{"Retry-After": {"1"}}}

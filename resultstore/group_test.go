@@ -52,9 +52,11 @@ func TestGroupCoalesces(t *testing.T) {
 // A caller that gives up does not cancel the work the others wait for.
 func TestGroupCallerCancel(t *testing.T) {
 	var g Group
-	release := make(chan struct{})
+	release, entered := make(chan struct{}), make(chan struct{})
+	var enterOnce sync.Once
 	var workCtxErr atomic.Value
 	fn := func(ctx context.Context) (*Entry, error) {
+		enterOnce.Do(func() { close(entered) })
 		<-release
 		workCtxErr.Store(ctx.Err() == nil)
 		return &Entry{ETag: "x"}, nil
@@ -62,11 +64,13 @@ func TestGroupCallerCancel(t *testing.T) {
 	first, cancel := context.WithCancel(context.Background())
 	firstDone := make(chan error)
 	go func() { _, _, err := g.Do(first, "k", fn); firstDone <- err }()
-	time.Sleep(10 * time.Millisecond)
+	<-entered // the work runs, for the first caller
 
 	secondDone := make(chan *Entry)
+	// Whether the second caller joins the running work or starts its own
+	// after the release, it must get the entry, and the work must not see
+	// the first caller's cancellation.
 	go func() { e, _, _ := g.Do(context.Background(), "k", fn); secondDone <- e }()
-	time.Sleep(10 * time.Millisecond)
 
 	cancel()
 	if err := <-firstDone; !errors.Is(err, context.Canceled) {

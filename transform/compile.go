@@ -43,7 +43,7 @@ func (c *Chain) compileChain(tree *grammar.Chain, opts ParseOptions, env grammar
 			return err
 		}
 		if len(c.steps) >= maxCompiledSteps {
-			return invalidf("tr", "more than %d transformation steps", maxCompiledSteps)
+			return limitf("max_steps", "more than %d transformation steps once named transformations are expanded", maxCompiledSteps)
 		}
 		c.steps = append(c.steps, s)
 	}

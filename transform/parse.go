@@ -48,13 +48,18 @@ func Parse(pathChain, queryChain string, opts ParseOptions) (*Chain, error) {
 	return c, nil
 }
 
-// parseTree runs the grammar and maps its errors to Invalid.
+// parseTree runs the grammar and maps its errors to Invalid, or to Limit
+// for the chain's size limits.
 func parseTree(text string, allowNamed bool) (*grammar.Chain, error) {
 	tree, err := grammar.Parse(text, grammar.Options{AllowNamed: allowNamed})
 	if err != nil {
 		var ge *grammar.Error
 		if errors.As(err, &ge) {
-			return nil, &Error{Kind: Invalid, Param: ge.Param, Msg: ge.Msg}
+			kind := Invalid
+			if ge.Limit {
+				kind = Limit
+			}
+			return nil, &Error{Kind: kind, Param: ge.Param, Msg: ge.Msg}
 		}
 		return nil, err
 	}

@@ -191,7 +191,6 @@ func TestParseErrors(t *testing.T) {
 		{":", "tr", "empty transformation step"},
 		{"n-unknown", "n", "unknown named"},
 		{"n-thumb,w-10", "n", "alone in its step"},
-		{strings.Repeat("w-1,", 600), "tr", "longer than"},
 		{"bg-" + strings.Repeat("F", 100), "bg", "longer than"},
 	}
 	for _, tt := range tests {
@@ -203,6 +202,22 @@ func TestParseErrors(t *testing.T) {
 		}
 		if e.Kind != Invalid || e.Param != tt.param || !strings.Contains(e.Msg, tt.mentioned) {
 			t.Errorf("Parse(%q) = {%v %q %q}, want Invalid %q mentioning %q", tt.chain, e.Kind, e.Param, e.Msg, tt.param, tt.mentioned)
+		}
+	}
+}
+
+// TestParseSizeLimits: a chain over the grammar's size limits is refused
+// as a Limit (400 ELIMIT), like the request budget, not as a syntax error.
+func TestParseSizeLimits(t *testing.T) {
+	tests := []struct{ chain, param, mentioned string }{
+		{strings.Repeat("w-1,", 600), "tr", "longer than"},
+		{strings.Repeat("q-1:", 501) + "q-1", "max_steps", "steps"},
+	}
+	for _, tt := range tests {
+		_, err := Parse(tt.chain, "", ParseOptions{})
+		var e *Error
+		if !errors.As(err, &e) || e.Kind != Limit || e.Param != tt.param || !strings.Contains(e.Msg, tt.mentioned) {
+			t.Errorf("Parse(%.30q…) = %v, want a Limit on %q mentioning %q", tt.chain, err, tt.param, tt.mentioned)
 		}
 	}
 }

@@ -6,6 +6,10 @@ package grammar
 type Error struct {
 	Param string
 	Msg   string
+	// Limit marks a size limit of the chain (length, steps, parameters,
+	// layers) rather than a mistake in its syntax: the caller answers it
+	// as a refused budget.
+	Limit bool
 }
 
 func (e *Error) Error() string {
@@ -16,3 +20,5 @@ func (e *Error) Error() string {
 }
 
 func errorf(param, msg string) *Error { return &Error{Param: param, Msg: msg} }
+
+func limitf(param, msg string) *Error { return &Error{Param: param, Msg: msg, Limit: true} }

@@ -12,10 +12,11 @@ const (
 	// named definition) in bytes.
 	MaxLength = 2048
 	// MaxSteps bounds the steps of one text, counting steps inside layers
-	// and conditional branches.
-	MaxSteps = 100
-	// MaxParams bounds the parameters of one text.
-	MaxParams = 256
+	// and conditional branches. It is a parsing safeguard only, above any
+	// sensible request budget: the configurable max_steps and max_cost
+	// (transform.CheckBudget) decide what a request may cost, and the
+	// executor runs even the longest chain this admits in bounded memory.
+	MaxSteps = 500
 	// MaxLayers bounds the layers of one text; MaxLayerDepth their nesting
 	// (ImageKit allows three levels).
 	MaxLayers     = 16
@@ -76,18 +77,18 @@ func isCloser(tok string) bool {
 }
 
 type parser struct {
-	toks                  []token
-	pos                   int
-	opts                  Options
-	depth                 int // layer nesting at the current token
-	steps, params, layers int
+	toks          []token
+	pos           int
+	opts          Options
+	depth         int // layer nesting at the current token
+	steps, layers int
 }
 
 // Parse reads one chain text into a tree. Every error is an *Error naming
 // the offending parameter.
 func Parse(text string, opts Options) (*Chain, error) {
 	if len(text) > MaxLength {
-		return nil, errorf("tr", "transformation is longer than "+strconv.Itoa(MaxLength)+" bytes")
+		return nil, limitf("tr", "transformation is longer than "+strconv.Itoa(MaxLength)+" bytes")
 	}
 	p := &parser{toks: tokenize(text), opts: opts}
 	c, err := p.chain(atTop)
@@ -127,7 +128,7 @@ func (p *parser) chain(w where) (Chain, error) {
 		}
 		if len(c.Steps) == 0 || t.sep == ':' {
 			if p.steps++; p.steps > MaxSteps {
-				return c, errorf("tr", "more than "+strconv.Itoa(MaxSteps)+" transformation steps")
+				return c, limitf("max_steps", "more than "+strconv.Itoa(MaxSteps)+" transformation steps in one chain")
 			}
 			c.Steps = append(c.Steps, Step{})
 		}
@@ -218,9 +219,6 @@ func (p *parser) param(tok string) (Param, error) {
 	case key.Scope == LayerOnly && p.depth == 0:
 		return Param{}, errorf(key.Name, "is only allowed inside a layer (l-image or l-text, …, l-end)")
 	}
-	if p.params++; p.params > MaxParams {
-		return Param{}, errorf("tr", "more than "+strconv.Itoa(MaxParams)+" parameters")
-	}
 	prm := Param{Key: key, Value: value, HasValue: hasValue}
 	if key.Expr && hasValue {
 		ev := exprPart(key, value)
@@ -249,7 +247,7 @@ func exprPart(key *Key, value string) string {
 // layer reads l-<kind>,...,l-end; p.pos is at l-<kind>.
 func (p *parser) layer(open string) (Layer, error) {
 	if p.layers++; p.layers > MaxLayers {
-		return Layer{}, errorf(open, "more than "+strconv.Itoa(MaxLayers)+" layers")
+		return Layer{}, limitf(open, "more than "+strconv.Itoa(MaxLayers)+" layers")
 	}
 	if p.depth >= MaxLayerDepth {
 		return Layer{}, errorf(open, "layers nest at most "+strconv.Itoa(MaxLayerDepth)+" levels deep")

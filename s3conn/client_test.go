@@ -1,4 +1,4 @@
-package s3origin
+package s3conn
 
 import (
 	"context"

@@ -1,4 +1,4 @@
-package s3origin
+package s3conn
 
 import (
 	"bytes"
@@ -23,8 +23,9 @@ import (
 // It is safe for concurrent use and cheap to share.
 type Client struct {
 	core *minio.Core
-	// HeaderTimeout bounds the wait for the origin's response headers; the
-	// body may then stream for as long as the client reads it.
+	// HeaderTimeout bounds the wait for the server's response headers (0:
+	// DefaultHeaderTimeout); the body may then stream for as long as the
+	// client reads it. Writes get four times as long.
 	HeaderTimeout time.Duration
 }
 
@@ -53,7 +54,7 @@ func New(cfg Config, transport http.RoundTripper) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("s3 client for %s: %w", host, err)
 	}
-	return &Client{core: core, HeaderTimeout: 30 * time.Second}, nil
+	return &Client{core: core}, nil
 }
 
 // credentialsFor returns static credentials when configured, else the
@@ -183,7 +184,7 @@ func (c *Client) Put(ctx context.Context, bucket, key string, body []byte, opts 
 
 func (c *Client) headerTimeout() time.Duration {
 	if c.HeaderTimeout <= 0 {
-		return 30 * time.Second
+		return DefaultHeaderTimeout
 	}
 	return c.HeaderTimeout
 }
