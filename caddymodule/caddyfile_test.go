@@ -2,6 +2,7 @@ package caddymodule
 
 import (
 	"encoding/json"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -42,6 +43,9 @@ func TestUnmarshalCaddyfileErrors(t *testing.T) {
 		{"named twice", "image_cdn {\n named a w-1\n named a w-2\n}", `named: "a" defined more than once`},
 		{"avif not bool", "image_cdn {\n avif yes please\n}", "avif: takes at most one value"},
 		{"workers zero", "image_cdn {\n workers 0\n}", "workers: want a whole number ≥ 1"},
+		{"max_steps zero", "image_cdn {\n max_steps 0\n}", "max_steps: want a whole number ≥ 1"},
+		{"max_cost not a number", "image_cdn {\n max_cost lots\n}", "max_cost:"},
+		{"memory_budget not a size", "image_cdn {\n memory_budget big\n}", "memory_budget: want a size"},
 		{"queue negative", "image_cdn {\n queue -1\n}", "queue: want a whole number ≥ 0"},
 		{"bad size", "image_cdn {\n memory_cache lots\n}", `memory_cache: want a size such as 64MiB, got "lots"`},
 		{"bad pixels", "image_cdn {\n max_source_pixels many\n}", "max_source_pixels: want a pixel count"},
@@ -123,6 +127,9 @@ func TestAdapt(t *testing.T) {
 			max_source_pixels 50MP
 			max_output_dimension 4096
 			max_frames 10
+			max_steps 30
+			max_cost 120
+			memory_budget 512MiB
 			result_storage s3 {
 				bucket   variants
 				folder   /v/
@@ -185,12 +192,13 @@ func TestAdapt(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := `{"avif":true,"cache_control":"public, max-age=60","check_source":true,"handler":"image_cdn",` +
-		`"max_frames":10,"max_output_dimension":4096,"max_source_bytes":33554432,"max_source_pixels":50000000,"memory_cache":67108864,` +
+		`"max_cost":120,"max_frames":10,"max_output_dimension":4096,"max_source_bytes":33554432,"max_source_pixels":50000000,"max_steps":30,` +
+		`"memory_budget":536870912,"memory_cache":67108864,` +
 		`"named":{"banner":"w-1200,ar-16-9","thumb":"w-200,h-200,c-at_max"},"not_found_max_age":10000000000,"origins":[` +
 		`{"access_key_id":"{env.AK}","bucket":"photos","canonical":"https://cdn.example.com/ik","endpoint":"https://s3.wasabisys.com","folder":"/images/","max_retries":1,"name":"primary","path_style":true,"region":"eu-central-1","secret_access_key":"{file./run/secret}","session_token":"tok","source":"s3","timeout":3000000000},` +
 		`{"name":"routed","router":{"allow":["tenant-*"],"default":{"name":"fallback-a"},"fallbacks":[{"name":"b1","path_style":false,"region":"us-west-2"}],"pattern":"^(?P\u003cbucket\u003e[^/]+)/(?P\u003cpath\u003e.+)$","rules":[{"bucket":{"access_key_id":"ak2","endpoint":"http://127.0.0.1:9000","name":"bucket-sg","path_style":true,"secret_access_key":"sk2"},"match":"sg"}]},"source":"s3"},` +
 		`{"router_config":"/etc/imagor/router.yaml","source":"s3"},` +
-		`{"name":"local","root":"./samples","source":"file"}],"queue":-1,"restrict_unnamed":true,` +
+		`{"name":"local","root":"./samples","source":"file"}],"queue":0,"restrict_unnamed":true,` +
 		`"result_storage":{"access_key_id":"a","acl":"public-read","backend":"s3","bucket":"variants","endpoint":"http://127.0.0.1:9000","folder":"/v/","max_retries":3,"path_style":true,"region":"eu-west-1","secret_access_key":"s","session_token":"t","timeout":2000000000},` +
 		`"sign_keys":["k1","{env.K2}"],"transform_timeout":5000000000,"workers":3}`
 	if string(b) != want {
@@ -198,5 +206,50 @@ func TestAdapt(t *testing.T) {
 	}
 	if len(h.OriginsRaw) != 4 {
 		t.Errorf("origins = %d, want 4", len(h.OriginsRaw))
+	}
+	// The JSON round-trips through the handler's own struct: nothing is
+	// lost or rewritten on the way back.
+	again, err := json.Marshal(&h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back map[string]any
+	if err := json.Unmarshal(again, &back); err != nil {
+		t.Fatal(err)
+	}
+	back["handler"] = "image_cdn"
+	if !reflect.DeepEqual(back, got) {
+		t.Errorf("round trip:\n got %s\nwant %s", again, b)
+	}
+}
+
+// TestQueueJSON checks that the JSON says what the Caddyfile said: queue 0
+// is no queue, an absent queue is the default, and only the handler turns
+// that into transform's convention.
+func TestQueueJSON(t *testing.T) {
+	for _, tt := range []struct {
+		caddyfile string
+		json      string
+		length    int // transform.Config.QueueLength
+	}{
+		{"image_cdn {\n}", `{}`, 0},
+		{"image_cdn {\n queue 0\n}", `{"queue":0}`, -1},
+		{"image_cdn {\n queue 7\n}", `{"queue":7}`, 7},
+	} {
+		var h Handler
+		if err := h.UnmarshalCaddyfile(caddyfile.NewTestDispenser(tt.caddyfile)); err != nil {
+			t.Fatal(err)
+		}
+		b, _ := json.Marshal(&h)
+		if string(b) != tt.json {
+			t.Errorf("%q → %s, want %s", tt.caddyfile, b, tt.json)
+		}
+		var back Handler
+		if err := json.Unmarshal(b, &back); err != nil {
+			t.Fatal(err)
+		}
+		if got := back.processorConfig().QueueLength; got != tt.length {
+			t.Errorf("%s → QueueLength %d, want %d", b, got, tt.length)
+		}
 	}
 }

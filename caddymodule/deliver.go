@@ -19,12 +19,8 @@ import (
 // deliver streams an object as it is stored: no transformation. Conditional
 // requests and HEAD are answered from a HEAD to the origin; everything else
 // is one GET, with the client's range forwarded so that a 1 MB slice of a
-// 2 GB video costs 1 MB.
+// 2 GB video costs 1 MB. Failures are returned unwritten.
 func (h *Handler) deliver(w http.ResponseWriter, r *http.Request, req *request) error {
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		w.Header().Set("Allow", "GET, HEAD")
-		return h.fail(w, &clientError{status: http.StatusMethodNotAllowed, code: "EMETHOD", msg: "only GET and HEAD are allowed"})
-	}
 	ctx := r.Context()
 	var rng *origin.ByteRange
 	if r.Method == http.MethodGet {
@@ -35,7 +31,7 @@ func (h *Handler) deliver(w http.ResponseWriter, r *http.Request, req *request) 
 	if r.Method == http.MethodHead || hasConditions(r) {
 		info, i, err := h.stat(ctx, req.key)
 		if err != nil {
-			return h.fail(w, err)
+			return err
 		}
 		o := h.origins[i]
 		switch evaluate(r, info.ETag, info.LastModified) {
@@ -44,7 +40,7 @@ func (h *Handler) deliver(w http.ResponseWriter, r *http.Request, req *request) 
 			writeNotModified(w)
 			return nil
 		case preconditionFailed:
-			return h.fail(w, &clientError{status: http.StatusPreconditionFailed, code: "EPRECONDITION", msg: "precondition failed"})
+			return &clientError{status: http.StatusPreconditionFailed, code: "EPRECONDITION", msg: "precondition failed"}
 		}
 		if r.Method == http.MethodHead {
 			h.setObjectHeaders(w, req, info, o)
@@ -66,7 +62,7 @@ func (h *Handler) deliver(w http.ResponseWriter, r *http.Request, req *request) 
 				ce.header = http.Header{"Content-Range": {"bytes */" + strconv.FormatInt(info.Size, 10)}}
 			}
 		}
-		return h.fail(w, err)
+		return err
 	}
 	defer obj.Body.Close()
 

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"go.uber.org/zap"
 
@@ -22,7 +23,9 @@ type clientError struct {
 	code   string
 	msg    string
 	cause  error
-	header http.Header // extra response headers (Content-Range on 416, Retry-After on 503)
+	// header holds extra response headers: Content-Range on 416,
+	// Retry-After on 503, Allow on 405.
+	header http.Header
 }
 
 func (e *clientError) Error() string { return e.code + " - " + e.msg }
@@ -32,11 +35,8 @@ func badRequest(code string, err error) *clientError {
 	return &clientError{status: http.StatusBadRequest, code: code, msg: err.Error(), cause: err}
 }
 
-// errClientGone tells ServeHTTP that the client closed the request.
-var errClientGone = errors.New("client closed the request")
-
-// fromOrigin maps an origin failure to its HTTP answer. This and fail are
-// the one place where failures become statuses.
+// fromOrigin maps an origin failure to its HTTP answer: the one place
+// where an origin.Kind becomes a status.
 func fromOrigin(name string, err error) *clientError {
 	var oe *origin.Error
 	if !errors.As(err, &oe) {
@@ -60,40 +60,98 @@ func fromOrigin(name string, err error) *clientError {
 	}
 }
 
-// fail sets the error headers and returns the error to Caddy unwritten, so
-// that the site's handle_errors (if any) writes the body.
-func (h *Handler) fail(w http.ResponseWriter, err error) error {
+// respondError is the one place where a failure becomes a response. It
+// sets the error headers (Ik-Error, Cache-Control, and any the error
+// carries) and returns the error to Caddy unwritten, so that the site's
+// handle_errors (if any) writes the body. A client that went away is
+// logged as 499 in the access log, as reverse_proxy does, and not as an
+// error. nil stays nil.
+func (h *Handler) respondError(w http.ResponseWriter, r *http.Request, err error) error {
+	if err == nil {
+		return nil
+	}
 	if errors.Is(err, context.Canceled) {
 		// The client went away (or the work it waited on was abandoned):
 		// nothing to answer and nothing to log as our failure.
-		return errClientGone
+		w.WriteHeader(statusClientClosed)
+		return nil
 	}
-	var ce *clientError
-	if !errors.As(err, &ce) {
-		ce = &clientError{status: http.StatusInternalServerError, code: "EINTERNAL", msg: "internal error", cause: err}
-	}
+	ce := asClientError(err)
 	hdr := w.Header()
 	for k, v := range ce.header {
 		hdr[k] = v
 	}
 	hdr.Set("Ik-Error", headerSafe(ce.Error()))
-	// A 404 may be cached briefly (the object may appear later); no other
-	// error may be cached at all, least of all a 5xx.
-	if ce.status == http.StatusNotFound && h.notFoundMaxAge() > 0 {
-		hdr.Set("Cache-Control", fmt.Sprintf("public, max-age=%d", int(h.notFoundMaxAge().Seconds())))
-	} else {
-		hdr.Set("Cache-Control", "no-store")
-	}
+	hdr.Set("Cache-Control", h.errorCacheControl(ce.status))
+	level, msg := zap.DebugLevel, "request refused"
 	if ce.status >= 500 {
-		if c := h.logger.Check(zap.WarnLevel, "request failed"); c != nil {
-			c.Write(zap.Int("status", ce.status), zap.String("code", ce.code), zap.Error(ce.cause))
-		}
-	} else if c := h.logger.Check(zap.DebugLevel, "request refused"); c != nil {
-		c.Write(zap.Int("status", ce.status), zap.String("code", ce.code), zap.Error(ce.cause))
+		level, msg = zap.WarnLevel, "request failed"
+	}
+	if c := h.logger.Check(level, msg); c != nil {
+		c.Write(zap.Int("status", ce.status), zap.String("code", ce.code), zap.String("request_id", requestID(r)),
+			zap.String("uri", r.RequestURI), zap.String("detail", detail(ce.cause)))
 	}
 	// The error handed to Caddy carries only the safe text: Caddy logs it
 	// and handle_errors may show it as {err.message}.
 	return caddyhttp.Error(ce.status, errors.New(ce.Error()))
+}
+
+// requestID is Caddy's id of the request ({http.request.uuid}), so a log
+// line can be matched with the access log and the client's report.
+func requestID(r *http.Request) string {
+	if repl, ok := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer); ok {
+		return repl.ReplaceAll("{http.request.uuid}", "")
+	}
+	return ""
+}
+
+// detail is the whole story of a failure for the log: the message of
+// every error in its chain, including causes the client never sees (an
+// origin's message, libvips' text).
+func detail(err error) string {
+	var parts []string
+	for err != nil {
+		parts = append(parts, err.Error())
+		if len(parts) == 8 {
+			break
+		}
+		err = errors.Unwrap(err)
+	}
+	// An outer message usually includes its cause's text; a cause is
+	// added only when it says something more.
+	out := ""
+	for _, p := range parts {
+		if !strings.Contains(out, p) {
+			if out != "" {
+				out += " | "
+			}
+			out += p
+		}
+	}
+	return out
+}
+
+// statusClientClosed is nginx's and Caddy's reverse_proxy's status for a
+// request whose client closed the connection before the answer.
+const statusClientClosed = 499
+
+// asClientError is err's answer; anything unclassified is a 500 whose
+// cause stays in the log.
+func asClientError(err error) *clientError {
+	var ce *clientError
+	if errors.As(err, &ce) {
+		return ce
+	}
+	return &clientError{status: http.StatusInternalServerError, code: "EINTERNAL", msg: "internal error", cause: err}
+}
+
+// errorCacheControl: a 404 may be cached briefly (the object may appear
+// later); no other error may be cached at all, least of all a 5xx.
+func (h *Handler) errorCacheControl(status int) string {
+	if status == http.StatusNotFound && h.notFoundMaxAge() > 0 {
+		return fmt.Sprintf("public, max-age=%d", int(h.notFoundMaxAge().Seconds()))
+	}
+	return "no-store"
 }
 
 // headerSafe keeps a header value to printable ASCII.
@@ -106,11 +164,13 @@ func headerSafe(s string) string {
 	}, s)
 }
 
-// fromTransform maps a transform failure to its answer.
+// fromTransform maps a transform failure to its answer: the one place
+// where a transform.Kind becomes a status.
 func fromTransform(err error) error {
 	var te *transform.Error
 	if !errors.As(err, &te) {
-		// A cancelled client is handled by fail; a deadline is transform_timeout.
+		// A cancelled client is handled by respondError; a deadline is
+		// transform_timeout.
 		if errors.Is(err, context.DeadlineExceeded) {
 			return &clientError{status: http.StatusServiceUnavailable, code: "ETIMEOUT", msg: "the transformation took too long",
 				cause: err, header: http.Header{"Retry-After": {"1"}}}
@@ -122,6 +182,11 @@ func fromTransform(err error) error {
 		return &clientError{status: http.StatusBadRequest, code: "ELIMIT", msg: te.Error(), cause: err}
 	case transform.Unsupported:
 		return &clientError{status: http.StatusBadRequest, code: "EUNSUPPORTED", msg: te.Error(), cause: err}
+	case transform.Corrupt:
+		// The source itself is broken (truncated, header only, damaged):
+		// never cached, here or downstream (every error is no-store), and
+		// never stored, since render only stores successes.
+		return &clientError{status: http.StatusUnprocessableEntity, code: "ECORRUPT", msg: te.Error(), cause: err}
 	case transform.Overloaded:
 		return &clientError{status: http.StatusServiceUnavailable, code: "EOVERLOADED", msg: te.Error(), cause: err,
 			header: http.Header{"Retry-After": {"1"}}}

@@ -1,7 +1,8 @@
 // Package caddymodule is the Caddy glue of image_cdn: module registration,
-// Caddyfile parsing, provisioning and the HTTP handler. The work itself lives
-// in the packages it wires together (s3origin, fileorigin, router,
-// transform, signedurl, resultstore).
+// config structs, Caddyfile parsing, provisioning, the serve flow and the
+// one place where an error becomes a response. The work itself lives in
+// the packages it wires together (s3origin, s3conn, fileorigin, router,
+// resultstore, transform, signedurl); see docs/ARCHITECTURE.md.
 package caddymodule
 
 import (
@@ -35,52 +36,93 @@ const DefaultCacheControl = "public, max-age=31536000, s-maxage=31536000"
 type Handler struct {
 	// Origins in preference order. Each is a module in the
 	// http.handlers.image_cdn.origins namespace, named by its "source" key
-	// ("s3", "file").
+	// ("s3", "file"). At least one is required.
 	OriginsRaw []json.RawMessage `json:"origins,omitempty" caddy:"namespace=http.handlers.image_cdn.origins inline_key=source"`
 
 	// CacheControl is sent with successful responses. Default:
-	// "public, max-age=31536000, s-maxage=31536000".
+	// "public, max-age=31536000, s-maxage=31536000" (DefaultCacheControl).
 	CacheControl string `json:"cache_control,omitempty"`
-	// NotFoundMaxAge is how long a 404 may be cached: the object may appear
-	// later. Default 1m; negative means "no-store".
+
+	// NotFoundMaxAge is how long a 404 may be cached: the object may
+	// appear later. Default: 1m. Negative means "no-store".
 	NotFoundMaxAge caddy.Duration `json:"not_found_max_age,omitempty"`
 
-	// SignKeys verify ImageKit signed URLs (ik-s, ik-t); any key may match,
-	// for rotation. When set, unsigned or badly signed URLs get 401.
+	// SignKeys verify ImageKit signed URLs (ik-s, ik-t); any key may
+	// match, for rotation. When set, unsigned or badly signed URLs get 401.
+	// Placeholders are resolved at provision time.
 	SignKeys []string `json:"sign_keys,omitempty"`
 
 	// Named transformations, used as tr:n-<name>.
 	Named map[string]string `json:"named,omitempty"`
+
 	// RestrictUnnamed refuses (400) every chain that is not n-<name>.
 	RestrictUnnamed bool `json:"restrict_unnamed,omitempty"`
-	// AVIF lets format negotiation choose AVIF for browsers that accept it.
-	// Off by default: AVIF encoding costs several times WebP's CPU.
+
+	// AVIF lets format negotiation choose AVIF for browsers that accept
+	// it. Off by default: AVIF encoding costs several times WebP's CPU.
 	AVIF bool `json:"avif,omitempty"`
 
-	// Workers is the number of transformations running at once; default
+	// Workers is the number of transformations running at once. Default:
 	// the number of CPUs.
 	Workers int `json:"workers,omitempty"`
-	// Queue is how many more may wait for a worker before requests get 503;
-	// default 4 × workers.
-	Queue int `json:"queue,omitempty"`
-	// TransformTimeout bounds fetching and transforming one variant;
-	// default 30s.
+
+	// Queue is how many more transformations may wait for a worker before
+	// requests get 503. Absent: 4 × workers; 0: none wait.
+	Queue *int `json:"queue,omitempty"`
+
+	// TransformTimeout bounds fetching and transforming one variant; past
+	// it the request gets 503 (504 while still fetching). Default: 30s.
 	TransformTimeout caddy.Duration `json:"transform_timeout,omitempty"`
-	// Limits; zero means the default.
-	MaxSourceBytes     int64 `json:"max_source_bytes,omitempty"`     // default 64 MiB
-	MaxSourcePixels    int64 `json:"max_source_pixels,omitempty"`    // default 100 MP
-	MaxOutputDimension int   `json:"max_output_dimension,omitempty"` // default 16384
-	MaxFrames          int   `json:"max_frames,omitempty"`           // default 256
+
+	// MaxSourceBytes refuses (400) sources larger than this. Default:
+	// 64 MiB.
+	MaxSourceBytes int64 `json:"max_source_bytes,omitempty"`
+
+	// MaxSourcePixels refuses (400) sources with more pixels (width ×
+	// height, × frames when animation is kept). Default: 100 MP.
+	MaxSourcePixels int64 `json:"max_source_pixels,omitempty"`
+
+	// MaxOutputDimension bounds either side of any intermediate or final
+	// image, in pixels. Default: 16384.
+	MaxOutputDimension int `json:"max_output_dimension,omitempty"`
+
+	// MaxFrames bounds the frames of an animated source kept in the
+	// output. Default: 256.
+	MaxFrames int `json:"max_frames,omitempty"`
+
+	// MaxSteps bounds the steps of one request's chain, named
+	// transformations expanded; checked right after parsing, before any
+	// fetch (400 ELIMIT). Default: 20 (transform.DefaultMaxSteps).
+	MaxSteps int `json:"max_steps,omitempty"`
+
+	// MaxCost bounds the estimated cost of one request's chain (each step
+	// weighted by its operations: a blur or sharpen costs more than a
+	// crop); checked before any fetch (400 ELIMIT). Default: 80
+	// (transform.DefaultMaxCost). See docs/limits.md.
+	MaxCost int `json:"max_cost,omitempty"`
+
+	// MemoryBudget is the memory, in bytes, that running transformations
+	// may hold together, estimated per request from the source's header
+	// before decoding. A request waits for its share (within the
+	// transform timeout); one that would need more than the whole budget is
+	// refused (400 ELIMIT). Shared by every handler with the same pool
+	// settings. Default: 1 GiB (transform.DefaultMemoryBudget).
+	MemoryBudget int64 `json:"memory_budget,omitempty"`
 
 	// ResultStorageRaw keeps variants once made: a module in the
 	// http.handlers.image_cdn.result_storage namespace ("s3", "file").
+	// Writes happen after the response, through a bounded queue.
 	ResultStorageRaw json.RawMessage `json:"result_storage,omitempty" caddy:"namespace=http.handlers.image_cdn.result_storage inline_key=backend"`
+
 	// CheckSource makes a stored variant valid only while its source is
 	// unchanged: the source is stat'ed (HEAD) on every request and a
-	// changed ETag means the variant is made again.
+	// changed ETag means the variant is made again. Needs ResultStorageRaw
+	// or MemoryCache.
 	CheckSource bool `json:"check_source,omitempty"`
-	// MemoryCache is the byte budget of an in-process LRU of hot variants;
-	// 0 (default) disables it.
+
+	// MemoryCache is the byte budget of an in-process LRU of hot variants,
+	// charged each entry's body, metadata and bookkeeping. 0 (default)
+	// disables it.
 	MemoryCache int64 `json:"memory_cache,omitempty"`
 
 	origins   []Origin
@@ -91,8 +133,11 @@ type Handler struct {
 	storage      resultstore.Store
 	memory       *resultstore.Memory
 	group        *resultstore.Group
-	metrics      *metrics
-	logger       *zap.Logger
+	// writes runs the result-storage writes after their responses; owned
+	// by this handler and closed in Cleanup.
+	writes  *resultstore.WriteQueue
+	metrics *metrics
+	logger  *zap.Logger
 }
 
 // Origin is one place objects come from. Keys are object paths relative to
@@ -119,12 +164,46 @@ func (Handler) CaddyModule() caddy.ModuleInfo {
 }
 
 // Provision loads the origin and storage modules and prepares the
-// transformation pool. It prepares only: no network.
+// transformation pool and the write queue. It prepares only: no network.
 func (h *Handler) Provision(ctx caddy.Context) error {
 	h.logger = ctx.Logger()
 	if h.CacheControl == "" {
 		h.CacheControl = DefaultCacheControl
 	}
+	if err := h.provisionModules(ctx); err != nil {
+		return err
+	}
+	h.group = new(resultstore.Group)
+	if h.MemoryCache > 0 {
+		h.memory = resultstore.NewMemory(h.MemoryCache)
+	}
+	if err := h.provisionSigning(); err != nil {
+		return err
+	}
+	if err := transform.ValidateNamed(h.Named); err != nil {
+		return fmt.Errorf("named: %w", err)
+	}
+	var err error
+	h.processor, h.processorKey, err = sharedProcessor(h.processorConfig())
+	if err != nil {
+		return err
+	}
+	if h.metrics, err = newMetrics(ctx.GetMetricsRegistry()); err != nil {
+		return err
+	}
+	if h.storage != nil {
+		h.writes = resultstore.NewWriteQueue(resultstore.WriteQueueConfig{
+			OnError: func(key string, err error) {
+				h.logger.Warn("result storage write failed", zap.String("key", key), zap.Error(err))
+			},
+			OnDrop: h.metrics.writeDropped,
+		})
+	}
+	return nil
+}
+
+// provisionModules loads the origins and the result storage.
+func (h *Handler) provisionModules(ctx caddy.Context) error {
 	mods, err := ctx.LoadModule(h, "OriginsRaw")
 	if err != nil {
 		return fmt.Errorf("loading origins: %w", err)
@@ -136,22 +215,24 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 		}
 		h.origins = append(h.origins, o)
 	}
-	if h.ResultStorageRaw != nil {
-		mod, err := ctx.LoadModule(h, "ResultStorageRaw")
-		if err != nil {
-			return fmt.Errorf("loading result_storage: %w", err)
-		}
-		store, ok := mod.(resultstore.Store)
-		if !ok {
-			return fmt.Errorf("result_storage: module %T is not a store", mod)
-		}
-		h.storage = store
+	if h.ResultStorageRaw == nil {
+		return nil
 	}
-	h.group = new(resultstore.Group)
-	if h.MemoryCache > 0 {
-		h.memory = resultstore.NewMemory(h.MemoryCache)
+	mod, err := ctx.LoadModule(h, "ResultStorageRaw")
+	if err != nil {
+		return fmt.Errorf("loading result_storage: %w", err)
 	}
+	store, ok := mod.(resultstore.Store)
+	if !ok {
+		return fmt.Errorf("result_storage: module %T is not a store", mod)
+	}
+	h.storage = store
+	return nil
+}
 
+// provisionSigning resolves the sign keys; keys that all resolve to
+// nothing would silently serve unsigned URLs, so that is an error.
+func (h *Handler) provisionSigning() error {
 	repl := caddy.NewReplacer()
 	for _, k := range h.SignKeys {
 		if k = repl.ReplaceKnown(k, ""); k != "" {
@@ -161,25 +242,31 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	if len(h.SignKeys) > 0 && len(h.signKeys) == 0 {
 		return errors.New("sign_key: every key is empty (an unset placeholder?); refusing to serve unsigned")
 	}
-	if err := transform.ValidateNamed(h.Named); err != nil {
-		return fmt.Errorf("named: %w", err)
-	}
+	return nil
+}
 
-	h.processor, h.processorKey, err = sharedProcessor(transform.Config{
-		Workers:     h.Workers,
-		QueueLength: h.Queue,
+// processorConfig is the transformation pool this handler asks for.
+func (h *Handler) processorConfig() transform.Config {
+	queue := 0 // transform's default
+	if h.Queue != nil {
+		queue = *h.Queue
+		if queue == 0 {
+			queue = -1 // transform's "none"
+		}
+	}
+	return transform.Config{
+		Workers:      h.Workers,
+		QueueLength:  queue,
+		MemoryBudget: h.MemoryBudget,
 		Limits: transform.Limits{
 			MaxSourceBytes:     h.MaxSourceBytes,
 			MaxSourcePixels:    h.MaxSourcePixels,
 			MaxOutputDimension: h.MaxOutputDimension,
 			MaxFrames:          h.MaxFrames,
+			MaxSteps:           h.MaxSteps,
+			MaxCost:            h.MaxCost,
 		},
-	})
-	if err != nil {
-		return err
 	}
-	h.metrics, err = newMetrics(ctx.GetMetricsRegistry())
-	return err
 }
 
 // Validate checks the provisioned configuration.
@@ -190,11 +277,25 @@ func (h *Handler) Validate() error {
 	if h.CheckSource && h.storage == nil && h.memory == nil {
 		return errors.New("image_cdn: check_source needs result_storage or memory_cache")
 	}
+	if h.Queue != nil && *h.Queue < 0 {
+		return fmt.Errorf("image_cdn: queue must be 0 or more, got %d", *h.Queue)
+	}
+	if h.Workers < 0 {
+		return fmt.Errorf("image_cdn: workers must be 1 or more, got %d", h.Workers)
+	}
 	return nil
 }
 
-// Cleanup releases the shared transformation pool.
+// writeDrainTimeout is how long Cleanup lets queued result-storage writes
+// finish; what is left is abandoned (and made again on a later miss).
+const writeDrainTimeout = 5 * time.Second
+
+// Cleanup drains the write queue (for at most writeDrainTimeout) and
+// releases the shared transformation pool.
 func (h *Handler) Cleanup() error {
+	if h.writes != nil {
+		h.writes.Close(writeDrainTimeout)
+	}
 	if h.processor != nil {
 		_, err := processors.Delete(h.processorKey)
 		return err
@@ -202,40 +303,69 @@ func (h *Handler) Cleanup() error {
 	return nil
 }
 
-// ServeHTTP answers one request as a short list of named steps: split the
-// URL, check the signature, parse the transformation, then either deliver
-// the object as stored or serve the variant (caches, then fetch and
-// transform).
+// ServeHTTP answers one request: serve does the work and returns an
+// error, which becomes a response in exactly one place (respondError).
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, _ caddyhttp.Handler) error {
 	rec := &statusRecorder{ResponseWriter: w}
-	err := h.serve(rec, r)
-	if err == errClientGone {
-		// As reverse_proxy does: 499 (client closed request) in the access
-		// log, no error log.
-		rec.WriteHeader(499)
-		err = nil
-	}
-	h.metrics.observe(rec, err)
+	src, err := h.serve(rec, r)
+	err = h.respondError(rec, r, err)
+	h.metrics.observe(rec.status, src, err)
 	return err
 }
 
-func (h *Handler) serve(w *statusRecorder, r *http.Request) error {
-	req, err := parseRequest(r)
+// serve is the request flow, one named step per line. It writes only
+// successful answers (200, 206, 304, HEAD); every failure is returned.
+// The source it returns says where the body came from, for metrics.
+func (h *Handler) serve(w http.ResponseWriter, r *http.Request) (source, error) {
+	req, err := parseRequest(r) // split the URL into object key and chain
 	if err != nil {
-		return h.fail(w, err)
+		return sourceNone, err
 	}
-	if err := h.checkSignature(r); err != nil {
-		return h.fail(w, err)
+	if err := h.checkSignature(r); err != nil { // ik-s / ik-t
+		return sourceNone, err
 	}
-	chain, err := h.parseChain(req)
+	chain, err := h.parseChain(req) // the tr chain, checked before any fetch
 	if err != nil {
-		return h.fail(w, err)
+		return sourceNone, err
 	}
-	if chain == nil || chain.Original() {
-		w.source = "origin"
-		return h.deliver(w, r, req)
+	if err := allowMethod(r); err != nil { // GET and HEAD only
+		return sourceNone, err
 	}
-	return h.serveVariant(w, r, req, chain)
+	if chain == nil || chain.Original() { // no transformation: stream as stored
+		return sourceOrigin, h.deliver(w, r, req)
+	}
+	v, err := h.resolveVariant(r, req, chain) // output format and storage key
+	if err != nil {
+		return sourceNone, err
+	}
+	if e, from := h.lookup(r, v); e != nil { // memory cache, then result storage
+		h.writeVariant(w, r, v, e, "hit; detail="+string(from))
+		return from, nil
+	}
+	answered, err := h.notModifiedAtSource(w, r, v) // a 304 from the source's metadata alone
+	if err != nil {
+		return sourceNone, err
+	}
+	if answered {
+		return sourceOrigin, nil
+	}
+	e, _, err := h.group.Do(r.Context(), v.storeKey, func(ctx context.Context) (*resultstore.Entry, error) {
+		return h.render(ctx, v) // fetch and transform, once for all who ask
+	})
+	if err != nil {
+		return sourceNone, err
+	}
+	h.writeVariant(w, r, v, e, h.missStatus())
+	return sourceTransform, nil
+}
+
+// allowMethod refuses everything but GET and HEAD.
+func allowMethod(r *http.Request) error {
+	if r.Method == http.MethodGet || r.Method == http.MethodHead {
+		return nil
+	}
+	return &clientError{status: http.StatusMethodNotAllowed, code: "EMETHOD", msg: "only GET and HEAD are allowed",
+		header: http.Header{"Allow": {"GET, HEAD"}}}
 }
 
 func (h *Handler) notFoundMaxAge() time.Duration {

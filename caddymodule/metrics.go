@@ -12,54 +12,65 @@ import (
 	"github.com/image-cdn/image_cdn/transform"
 )
 
-// metrics are registered on the config's registry at every provision (as
-// Caddy's own handlers do); collectors already registered by a previous
-// config are reused so that counters survive reloads.
+// source says where a response's body came from, for metrics.
+type source string
+
+const (
+	sourceNone      source = "none" // an error, or nothing sent
+	sourceOrigin    source = "origin"
+	sourceMemory    source = "memory"
+	sourceStorage   source = "storage"
+	sourceTransform source = "transform"
+)
+
+// metrics are process-wide collectors, created once and registered on each
+// config's registry at every provision (as mholt/caddy-ratelimit does), so
+// that counters survive config reloads instead of restarting from zero in
+// the new config's registry.
 type metrics struct {
 	requests   *prometheus.CounterVec
 	transforms *prometheus.HistogramVec
+	dropped    prometheus.Counter
 }
 
+var processMetrics = &metrics{
+	requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: "caddy", Subsystem: "image_cdn", Name: "requests_total",
+		Help: "Requests answered, by status code and by where the body came from (origin, memory, storage, transform, none).",
+	}, []string{"code", "source"}),
+	transforms: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Namespace: "caddy", Subsystem: "image_cdn", Name: "transform_seconds",
+		Help:    "Time spent in libvips per variant, by output format and outcome.",
+		Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
+	}, []string{"format", "outcome"}),
+	dropped: prometheus.NewCounter(prometheus.CounterOpts{
+		Namespace: "caddy", Subsystem: "image_cdn", Name: "storage_writes_dropped_total",
+		Help: "Result-storage writes dropped because the write queue was full or was closed before they ran.",
+	}),
+}
+
+// newMetrics registers the process-wide collectors on reg (the config's
+// registry). Registering them again (a second handler in the same config)
+// is not an error.
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
-	m := &metrics{
-		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Namespace: "caddy", Subsystem: "image_cdn", Name: "requests_total",
-			Help: "Requests answered, by status code and by where the body came from (origin, memory, storage, transform, none).",
-		}, []string{"code", "source"}),
-		transforms: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Namespace: "caddy", Subsystem: "image_cdn", Name: "transform_seconds",
-			Help:    "Time spent in libvips per variant, by output format and outcome.",
-			Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
-		}, []string{"format", "outcome"}),
-	}
-	var err error
-	if m.requests, err = register(reg, m.requests); err != nil {
-		return nil, err
-	}
-	if m.transforms, err = register(reg, m.transforms); err != nil {
-		return nil, err
-	}
-	return m, nil
-}
-
-func register[C prometheus.Collector](reg prometheus.Registerer, c C) (C, error) {
 	if reg == nil {
-		return c, nil
+		return processMetrics, nil
 	}
-	if err := reg.Register(c); err != nil {
-		var are prometheus.AlreadyRegisteredError
-		if errors.As(err, &are) {
-			if existing, ok := are.ExistingCollector.(C); ok {
-				return existing, nil
+	for _, c := range []prometheus.Collector{processMetrics.requests, processMetrics.transforms, processMetrics.dropped} {
+		if err := reg.Register(c); err != nil {
+			var are prometheus.AlreadyRegisteredError
+			if !errors.As(err, &are) || are.ExistingCollector != c {
+				return nil, err
 			}
 		}
-		return c, err
 	}
-	return c, nil
+	return processMetrics, nil
 }
 
-func (m *metrics) observe(rec *statusRecorder, err error) {
-	code := rec.status
+// observe counts one answered request. The status is the one written, or
+// the error's when the error is left for Caddy to write.
+func (m *metrics) observe(written int, src source, err error) {
+	code := written
 	var he caddyhttp.HandlerError
 	if errors.As(err, &he) {
 		code = he.StatusCode
@@ -67,12 +78,11 @@ func (m *metrics) observe(rec *statusRecorder, err error) {
 	if code == 0 {
 		code = http.StatusOK
 	}
-	source := rec.source
-	if source == "" {
-		source = "none"
-	}
-	m.requests.WithLabelValues(strconv.Itoa(code), source).Inc()
+	m.requests.WithLabelValues(strconv.Itoa(code), string(src)).Inc()
 }
+
+// writeDropped counts a result-storage write the queue dropped.
+func (m *metrics) writeDropped() { m.dropped.Inc() }
 
 func (m *metrics) transformed(f transform.Format, d time.Duration, err error) {
 	outcome := "ok"
@@ -82,12 +92,11 @@ func (m *metrics) transformed(f transform.Format, d time.Duration, err error) {
 	m.transforms.WithLabelValues(string(f), outcome).Observe(d.Seconds())
 }
 
-// statusRecorder notes the status written and where the body came from,
-// for metrics. It adds nothing else to the writer.
+// statusRecorder notes the status written, for metrics. It adds nothing
+// else to the writer.
 type statusRecorder struct {
 	http.ResponseWriter
 	status int
-	source string
 }
 
 func (s *statusRecorder) WriteHeader(code int) {

@@ -1,20 +1,15 @@
 package caddymodule
 
 import (
-	"context"
 	"errors"
 	"fmt"
-	"io"
-	"strings"
-	"time"
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 
-	"github.com/image-cdn/image_cdn/origin"
 	"github.com/image-cdn/image_cdn/resultstore"
 	"github.com/image-cdn/image_cdn/router"
-	"github.com/image-cdn/image_cdn/s3origin"
+	"github.com/image-cdn/image_cdn/s3conn"
 )
 
 func init() {
@@ -22,15 +17,13 @@ func init() {
 	caddy.RegisterModule(S3ResultStorage{})
 }
 
-// maxStoredVariant bounds what reading a stored variant may cost: a
-// variant is an output image, never near this size in practice.
-const maxStoredVariant = 64 << 20
-
 // FileResultStorage keeps variants in a local directory.
 type FileResultStorage struct {
-	// Root is the directory, created if missing.
+	// Root is the directory, created if missing. Placeholders are
+	// resolved once at provision time.
 	Root string `json:"root,omitempty"`
 
+	// Dir is the store Root opens, set by Provision.
 	*resultstore.Dir `json:"-"`
 }
 
@@ -84,16 +77,21 @@ type S3ResultStorage struct {
 	// Bucket for the variants; "*" takes it from the first path segment,
 	// like the origin's wildcard.
 	Bucket string `json:"bucket,omitempty"`
+
 	// Folder is the base directory inside the bucket.
 	Folder string `json:"folder,omitempty"`
+
+	// S3Connection is how the service is reached (endpoint, region,
+	// credentials, path_style, timeout, max_retries).
 	S3Connection
+
 	// ACL is a canned ACL for written variants ("public-read", …); empty
 	// keeps the bucket's default.
 	ACL string `json:"acl,omitempty"`
 
-	bucket, folder string
-	client         *s3origin.Client
-	poolKey        string
+	// S3 is the store these settings open, set by Provision.
+	*resultstore.S3 `json:"-"`
+	poolKey         string
 }
 
 // CaddyModule returns the Caddy module information.
@@ -104,23 +102,27 @@ func (S3ResultStorage) CaddyModule() caddy.ModuleInfo {
 	}
 }
 
-// Provision resolves placeholders and takes a client from the shared pool;
-// no network.
+// Provision resolves placeholders, checks the block and takes a client
+// from the shared pool; no network.
 func (s *S3ResultStorage) Provision(caddy.Context) error {
 	repl := caddy.NewReplacer()
-	s.bucket = repl.ReplaceKnown(s.Bucket, "")
-	s.folder = normalizeFolder(repl.ReplaceKnown(s.Folder, ""))
-	if s.bucket == "" {
+	store := &resultstore.S3{
+		Bucket: repl.ReplaceKnown(s.Bucket, ""),
+		Folder: s3conn.NormalizeFolder(repl.ReplaceKnown(s.Folder, "")),
+		ACL:    repl.ReplaceKnown(s.ACL, ""),
+	}
+	if store.Bucket == "" {
 		return errors.New("result_storage s3: bucket is required")
 	}
-	if s.bucket != "*" && !router.ValidBucketName(s.bucket) {
-		return fmt.Errorf("result_storage s3: %q is not a valid S3 bucket name", s.bucket)
+	if store.Bucket != "*" && !router.ValidBucketName(store.Bucket) {
+		return fmt.Errorf("result_storage s3: %q is not a valid S3 bucket name", store.Bucket)
 	}
 	client, key, err := s.S3Connection.loadClient(s.S3Options.config(repl))
 	if err != nil {
 		return fmt.Errorf("result_storage s3: %w", err)
 	}
-	s.client, s.poolKey = client, key
+	store.Client, s.poolKey = client, key
+	s.S3 = store
 	return nil
 }
 
@@ -130,112 +132,6 @@ func (s *S3ResultStorage) Cleanup() error {
 		return nil
 	}
 	_, err := s3Clients.Delete(s.poolKey)
-	return err
-}
-
-// locate maps a variant key to bucket and object key.
-func (s *S3ResultStorage) locate(key string) (string, string, error) {
-	if s.bucket != "*" {
-		return s.bucket, s.folder + key, nil
-	}
-	bucket, rest, err := router.SplitWildcard(key)
-	if err != nil {
-		return "", "", resultstore.ErrNotFound
-	}
-	return bucket, s.folder + rest, nil
-}
-
-// Metadata names stored with each variant (x-amz-meta-*).
-const (
-	metaVariantETag  = "variant-etag"
-	metaSourceETag   = "source-etag"
-	metaLastModified = "source-last-modified"
-)
-
-// Get implements resultstore.Store.
-func (s *S3ResultStorage) Get(ctx context.Context, key string) (*resultstore.Entry, error) {
-	bucket, k, err := s.locate(key)
-	if err != nil {
-		return nil, err
-	}
-	obj, err := s.client.Get(ctx, bucket, k, origin.GetOptions{})
-	if err != nil {
-		return nil, storeError(err)
-	}
-	defer obj.Body.Close()
-	if obj.Size > maxStoredVariant {
-		return nil, fmt.Errorf("stored variant %s/%s: %d bytes is over the %d limit", bucket, k, obj.Size, maxStoredVariant)
-	}
-	body, err := io.ReadAll(io.LimitReader(obj.Body, maxStoredVariant+1))
-	if err != nil {
-		return nil, fmt.Errorf("reading stored variant %s/%s: %w", bucket, k, err)
-	}
-	e := entryFrom(obj.Info)
-	if e == nil || int64(len(body)) != obj.Size {
-		return nil, resultstore.ErrNotFound // written by something else, or cut short: make it again
-	}
-	e.Body = body
-	return e, nil
-}
-
-// Stat implements resultstore.Store with a HEAD: no body is read.
-func (s *S3ResultStorage) Stat(ctx context.Context, key string) (*resultstore.Entry, error) {
-	bucket, k, err := s.locate(key)
-	if err != nil {
-		return nil, err
-	}
-	info, err := s.client.Stat(ctx, bucket, k)
-	if err != nil {
-		return nil, storeError(err)
-	}
-	if e := entryFrom(info); e != nil {
-		return e, nil
-	}
-	return nil, resultstore.ErrNotFound
-}
-
-// Put implements resultstore.Store.
-func (s *S3ResultStorage) Put(ctx context.Context, key string, e *resultstore.Entry) error {
-	bucket, k, err := s.locate(key)
-	if err != nil {
-		return fmt.Errorf("result key %q has no bucket", key)
-	}
-	meta := map[string]string{
-		metaVariantETag: strings.Trim(e.ETag, `"`),
-		metaSourceETag:  strings.Trim(e.SourceETag, `"`),
-	}
-	if !e.LastModified.IsZero() {
-		meta[metaLastModified] = e.LastModified.UTC().Format(time.RFC3339)
-	}
-	return s.client.Put(ctx, bucket, k, e.Body, s3origin.PutOptions{
-		ContentType: e.ContentType,
-		ACL:         s.ACL,
-		Metadata:    meta,
-	})
-}
-
-// entryFrom rebuilds a variant's metadata from the stored object's; nil
-// when the object lacks it.
-func entryFrom(info origin.Info) *resultstore.Entry {
-	vt := info.Metadata[metaVariantETag]
-	if vt == "" {
-		return nil
-	}
-	e := &resultstore.Entry{
-		ContentType: info.ContentType,
-		ETag:        `"` + vt + `"`,
-		SourceETag:  `"` + info.Metadata[metaSourceETag] + `"`,
-	}
-	if t, err := time.Parse(time.RFC3339, info.Metadata[metaLastModified]); err == nil {
-		e.LastModified = t
-	}
-	return e
-}
-
-func storeError(err error) error {
-	if origin.IsNotFound(err) {
-		return resultstore.ErrNotFound
-	}
 	return err
 }
 

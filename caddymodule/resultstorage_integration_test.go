@@ -34,7 +34,7 @@ func waitForObject(t *testing.T, bucket, key string) minio.ObjectInfo {
 
 func TestS3ResultStorage(t *testing.T) {
 	s3srv.MakeBucket(t, "rs-source")
-	s3srv.MakeBucket(t, "rs-results")
+	s3srv.MakeEmptyBucket(t, "rs-results") // the first request below must be a miss, on every -count run
 	s3srv.Put(t, "rs-source", "photos/red dress+1 #2.jpg", sample(t, "photos/sunset.jpg"), "image/jpeg")
 	s3srv.Put(t, "rs-source", "photos/changing.jpg", sample(t, "photos/sunset.jpg"), "image/jpeg")
 	originProxy := s3srv.RecordingProxy(t)

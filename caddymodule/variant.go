@@ -43,7 +43,8 @@ func sharedProcessor(cfg transform.Config) (*transform.Processor, string, error)
 	return v.(pooledProcessor).Processor, key, nil
 }
 
-// parseChain reads the path and query chains; nil means no transformation.
+// parseChain reads the path and query chains and checks them against the
+// request budget; nil means no transformation.
 func (h *Handler) parseChain(req *request) (*transform.Chain, error) {
 	if !req.hasTransform() {
 		return nil, nil
@@ -53,6 +54,11 @@ func (h *Handler) parseChain(req *request) (*transform.Chain, error) {
 	}
 	chain, err := transform.Parse(req.pathChain, req.queryChain, transform.ParseOptions{Named: h.Named, RestrictUnnamed: h.RestrictUnnamed})
 	if err != nil {
+		return nil, fromTransform(err)
+	}
+	// The request budget (max_steps, max_cost) is decided here, before
+	// anything is fetched.
+	if err := transform.CheckBudget(chain, h.processor.Limits()); err != nil {
 		return nil, fromTransform(err)
 	}
 	return chain, nil
@@ -73,50 +79,35 @@ type variant struct {
 	from   int
 }
 
-// serveVariant answers a transformation: from memory, from result storage,
-// or by fetching and transforming the source once for all who ask.
-func (h *Handler) serveVariant(w *statusRecorder, r *http.Request, req *request, chain *transform.Chain) error {
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		w.Header().Set("Allow", "GET, HEAD")
-		return h.fail(w, &clientError{status: http.StatusMethodNotAllowed, code: "EMETHOD", msg: "only GET and HEAD are allowed"})
-	}
-	v, err := h.resolveVariant(r, req, chain)
-	if err != nil {
-		return h.fail(w, err)
-	}
-	if e, detail := h.lookup(r, v); e != nil {
-		w.source = detail
-		return h.writeVariant(w, r, v, e, "hit; detail="+detail)
-	}
-	// A 304 needs only the source's metadata: no download, no transform.
+// notModifiedAtSource answers a conditional request that no cache could
+// answer from the source's metadata alone: a 304 needs no download and no
+// transformation. It reports whether it answered.
+func (h *Handler) notModifiedAtSource(w http.ResponseWriter, r *http.Request, v *variant) (bool, error) {
 	if v.source == nil && hasConditions(r) {
-		info, i, err := h.stat(r.Context(), req.key)
+		info, i, err := h.stat(r.Context(), v.req.key)
 		if err != nil {
-			return h.fail(w, err)
+			return false, err
 		}
 		v.source, v.from = &info, i
 	}
-	if v.source != nil {
-		etag := variantETag(v.source.ETag, v.canonical, v.format)
-		if evaluate(r, etag, v.source.LastModified) == notModified {
-			w.source = "origin"
-			h.setVariantHeaders(w, v, &resultstore.Entry{ETag: etag, LastModified: v.source.LastModified}, "fwd=miss")
-			writeNotModified(w)
-			return nil
-		}
+	if v.source == nil {
+		return false, nil
 	}
-	e, _, err := h.group.Do(r.Context(), v.storeKey, func(ctx context.Context) (*resultstore.Entry, error) {
-		return h.render(ctx, v)
-	})
-	if err != nil {
-		return h.fail(w, err)
+	etag := variantETag(v.source.ETag, v.canonical, v.format)
+	if evaluate(r, etag, v.source.LastModified) != notModified {
+		return false, nil
 	}
-	w.source = "transform"
-	status := "fwd=miss"
+	h.setVariantHeaders(w, v, &resultstore.Entry{ETag: etag, LastModified: v.source.LastModified}, "fwd=miss")
+	writeNotModified(w)
+	return true, nil
+}
+
+// missStatus is the Cache-Status of a variant made for this request.
+func (h *Handler) missStatus() string {
 	if h.storage != nil || h.memory != nil {
-		status += "; stored"
+		return "fwd=miss; stored"
 	}
-	return h.writeVariant(w, r, v, e, status)
+	return "fwd=miss"
 }
 
 // resolveVariant decides the output format and the storage key. The source
@@ -146,45 +137,47 @@ func (h *Handler) resolveVariant(r *http.Request, req *request, chain *transform
 	return v, nil
 }
 
-// lookup asks the memory cache, then result storage. A conditional request
-// that storage can answer from metadata never reads the stored body.
-func (h *Handler) lookup(r *http.Request, v *variant) (*resultstore.Entry, string) {
+// lookup asks the memory cache, then result storage, and says which
+// answered. A conditional request that storage can answer from metadata
+// never reads the stored body. A failing store reads as a miss.
+func (h *Handler) lookup(r *http.Request, v *variant) (*resultstore.Entry, source) {
 	ctx := r.Context()
 	fresh := func(e *resultstore.Entry) bool {
 		return !h.CheckSource || v.source == nil || e.SourceETag == v.source.ETag
 	}
 	if h.memory != nil {
 		if e, err := h.memory.Get(ctx, v.storeKey); err == nil && fresh(e) {
-			return e, "memory"
+			return e, sourceMemory
 		}
 	}
 	if h.storage == nil {
-		return nil, ""
+		return nil, sourceNone
 	}
 	if r.Header.Get("If-None-Match") != "" {
 		e, err := h.storage.Stat(ctx, v.storeKey)
 		if err == nil && fresh(e) && evaluate(r, e.ETag, e.LastModified) == notModified {
-			return e, "storage"
+			return e, sourceStorage
 		}
 		h.logStoreError("stat", v.storeKey, err)
 	}
 	e, err := h.storage.Get(ctx, v.storeKey)
 	if err != nil {
 		h.logStoreError("get", v.storeKey, err)
-		return nil, ""
+		return nil, sourceNone
 	}
 	if !fresh(e) {
-		return nil, ""
+		return nil, sourceNone
 	}
 	if h.memory != nil {
 		_ = h.memory.Put(ctx, v.storeKey, e)
 	}
-	return e, "storage"
+	return e, sourceStorage
 }
 
 // render fetches the source and transforms it. It runs once per variant
 // however many requests wait for it (resultstore.Group), and stores the
-// result in memory now and in result storage after the response.
+// result in memory now and, through the bounded write queue, in result
+// storage after the response.
 func (h *Handler) render(ctx context.Context, v *variant) (*resultstore.Entry, error) {
 	ctx, cancel := context.WithTimeout(ctx, h.transformTimeout())
 	defer cancel()
@@ -217,14 +210,9 @@ func (h *Handler) render(ctx context.Context, v *variant) (*resultstore.Entry, e
 		_ = h.memory.Put(ctx, v.storeKey, e)
 	}
 	if h.storage != nil {
-		// After the response, never before it; a failing store only logs.
-		go func(ctx context.Context) {
-			ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-			defer cancel()
-			if err := h.storage.Put(ctx, v.storeKey, e); err != nil {
-				h.logger.Warn("result storage write failed", zap.String("key", v.storeKey), zap.Error(err))
-			}
-		}(context.WithoutCancel(ctx))
+		// After the response, never before it; a failing store only logs,
+		// a full queue only counts a drop.
+		h.writes.Enqueue(v.storeKey, func(ctx context.Context) error { return h.storage.Put(ctx, v.storeKey, e) })
 	}
 	return e, nil
 }
@@ -264,11 +252,11 @@ func variantETag(sourceETag, canonical string, f transform.Format) string {
 }
 
 // writeVariant sends a variant; http.ServeContent answers conditional,
-// HEAD and Range requests from the headers set here.
-func (h *Handler) writeVariant(w http.ResponseWriter, r *http.Request, v *variant, e *resultstore.Entry, cacheStatus string) error {
+// HEAD and Range requests (a multi-range request gets a 206
+// multipart/byteranges, as file_server answers) from the headers set here.
+func (h *Handler) writeVariant(w http.ResponseWriter, r *http.Request, v *variant, e *resultstore.Entry, cacheStatus string) {
 	h.setVariantHeaders(w, v, e, cacheStatus)
 	http.ServeContent(w, r, "", e.LastModified, bytes.NewReader(e.Body))
-	return nil
 }
 
 func (h *Handler) setVariantHeaders(w http.ResponseWriter, v *variant, e *resultstore.Entry, cacheStatus string) {

@@ -23,7 +23,6 @@ import (
 // Folder is a local directory used as an origin.
 type Folder struct {
 	root *os.Root
-	dir  string
 }
 
 // Open opens dir as an origin. The directory must exist.
@@ -32,7 +31,7 @@ func Open(dir string) (*Folder, error) {
 	if err != nil {
 		return nil, fmt.Errorf("file origin: %w", err)
 	}
-	return &Folder{root: r, dir: dir}, nil
+	return &Folder{root: r}, nil
 }
 
 // Close releases the directory handle.

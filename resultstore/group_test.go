@@ -7,10 +7,17 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
-	"time"
+	"testing/synctest"
 )
 
+// TestGroupCoalesces runs in a synctest bubble: synctest.Wait returns once
+// every caller is blocked inside Do, so the work is released only when all
+// of them are waiting on it, with no sleep.
 func TestGroupCoalesces(t *testing.T) {
+	synctest.Test(t, testGroupCoalesces)
+}
+
+func testGroupCoalesces(t *testing.T) {
 	var g Group
 	var calls atomic.Int32
 	release := make(chan struct{})
@@ -21,12 +28,9 @@ func TestGroupCoalesces(t *testing.T) {
 	}
 	const n = 10
 	var wg sync.WaitGroup
-	var started sync.WaitGroup
-	started.Add(n)
 	results := make(chan *Entry, n)
 	for range n {
 		wg.Go(func() {
-			started.Done()
 			e, _, err := g.Do(context.Background(), "k", fn)
 			if err != nil {
 				t.Error(err)
@@ -34,8 +38,7 @@ func TestGroupCoalesces(t *testing.T) {
 			results <- e
 		})
 	}
-	started.Wait()
-	time.Sleep(20 * time.Millisecond) // let every caller reach Do
+	synctest.Wait() // every caller is in Do, blocked on the one running fn
 	close(release)
 	wg.Wait()
 	close(results)
@@ -52,9 +55,11 @@ func TestGroupCoalesces(t *testing.T) {
 // A caller that gives up does not cancel the work the others wait for.
 func TestGroupCallerCancel(t *testing.T) {
 	var g Group
-	release := make(chan struct{})
+	release, entered := make(chan struct{}), make(chan struct{})
+	var enterOnce sync.Once
 	var workCtxErr atomic.Value
 	fn := func(ctx context.Context) (*Entry, error) {
+		enterOnce.Do(func() { close(entered) })
 		<-release
 		workCtxErr.Store(ctx.Err() == nil)
 		return &Entry{ETag: "x"}, nil
@@ -62,11 +67,13 @@ func TestGroupCallerCancel(t *testing.T) {
 	first, cancel := context.WithCancel(context.Background())
 	firstDone := make(chan error)
 	go func() { _, _, err := g.Do(first, "k", fn); firstDone <- err }()
-	time.Sleep(10 * time.Millisecond)
+	<-entered // the work runs, for the first caller
 
 	secondDone := make(chan *Entry)
+	// Whether the second caller joins the running work or starts its own
+	// after the release, it must get the entry, and the work must not see
+	// the first caller's cancellation.
 	go func() { e, _, _ := g.Do(context.Background(), "k", fn); secondDone <- e }()
-	time.Sleep(10 * time.Millisecond)
 
 	cancel()
 	if err := <-firstDone; !errors.Is(err, context.Canceled) {

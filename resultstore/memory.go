@@ -8,13 +8,15 @@ import (
 )
 
 // Memory is a bounded in-memory LRU of variants for hot keys, safe for
-// concurrent use. The budget counts body bytes only: metadata is small and
-// constant per entry. An entry whose body alone exceeds the budget is not
-// kept, and a budget of zero or less keeps nothing (the cache is off).
+// concurrent use. The budget is charged each entry's full cost (see
+// entryCost): body, metadata, key and bookkeeping, so that a flood of tiny
+// variants cannot hold more memory than the budget says. An entry that
+// alone exceeds the budget is not kept, and a budget of zero or less keeps
+// nothing (the cache is off).
 type Memory struct {
 	mu       sync.Mutex
 	maxBytes int64
-	size     int64                    // sum of len(Body) of the entries kept
+	size     int64                    // sum of entryCost of the entries kept
 	order    *list.List               // front = most recently used; values are *memEntry
 	byKey    map[string]*list.Element // key → element of order
 }
@@ -24,7 +26,18 @@ type memEntry struct {
 	entry Entry
 }
 
-// NewMemory returns an empty cache that keeps at most maxBytes of bodies.
+// entryOverhead approximates what keeping one entry costs beyond its
+// strings and body: the list element, the memEntry with its Entry, the
+// map slot and the string and slice headers (measured on amd64, rounded
+// up).
+const entryOverhead = 256
+
+// entryCost is what an entry is charged against the budget.
+func entryCost(key string, e *Entry) int64 {
+	return int64(len(key)+len(e.Body)+len(e.ContentType)+len(e.ETag)+len(e.SourceETag)) + entryOverhead
+}
+
+// NewMemory returns an empty cache whose entries cost at most maxBytes.
 func NewMemory(maxBytes int64) *Memory {
 	return &Memory{maxBytes: maxBytes, order: list.New(), byKey: map[string]*list.Element{}}
 }
@@ -64,7 +77,7 @@ func (m *Memory) Put(ctx context.Context, key string, e *Entry) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("resultstore: %s: %w", key, err)
 	}
-	n := int64(len(e.Body))
+	n := entryCost(key, e)
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if el, ok := m.byKey[key]; ok {
@@ -85,13 +98,5 @@ func (m *Memory) Put(ctx context.Context, key string, e *Entry) error {
 func (m *Memory) remove(el *list.Element) {
 	me := m.order.Remove(el).(*memEntry)
 	delete(m.byKey, me.key)
-	m.size -= int64(len(me.entry.Body))
-}
-
-// Len returns the number of entries kept and their total body bytes, for
-// metrics.
-func (m *Memory) Len() (entries int, bytes int64) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.order.Len(), m.size
+	m.size -= entryCost(me.key, &me.entry)
 }

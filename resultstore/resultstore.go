@@ -1,7 +1,8 @@
 // Package resultstore keeps transformed variants so that each is computed
-// once: a file store (Dir), a bounded in-memory LRU for hot variants
-// (Memory), the Store interface an S3 store implements too, the key scheme
-// (Key) shared by all of them, and request coalescing (Group).
+// once: a file store (Dir), an S3 store (S3), a bounded in-memory LRU for
+// hot variants (Memory), the Store interface they implement, the key scheme
+// (Key) shared by all of them, request coalescing (Group), and the bounded
+// queue that runs writes after the response (WriteQueue).
 //
 // Typical use in a handler, after parsing and signature checks:
 //
@@ -11,7 +12,7 @@
 //	e, _, err := group.Do(ctx, key, func(ctx context.Context) (*resultstore.Entry, error) {
 //		e, err := fetchAndTransform(ctx)          // one caller does the work
 //		if err == nil {
-//			go store.Put(context.WithoutCancel(ctx), key, e) // never delays the response; log errors
+//			writes.Enqueue(key, func(ctx context.Context) error { return store.Put(ctx, key, e) })
 //		}
 //		return e, err
 //	})
@@ -61,4 +62,5 @@ type Store interface {
 var (
 	_ Store = (*Dir)(nil)
 	_ Store = (*Memory)(nil)
+	_ Store = (*S3)(nil)
 )

@@ -269,11 +269,6 @@ func (r *Router) Route(key string) (Route, error) {
 	return finish(r.dflt, s3key)
 }
 
-// Passthrough reports whether the captured text is used as the bucket name
-// (no rules and no default bucket). The caller then creates clients on
-// demand, with the origin's options.
-func (r *Router) Passthrough() bool { return r.passthrough }
-
 // Buckets lists every configured bucket (default, rules, fallbacks) once,
 // for clients to be created at provision time. Empty in pure passthrough.
 // The slice is shared: do not modify it.
@@ -336,6 +331,24 @@ func checkBucket(what string, b Bucket) error {
 	}
 	if !ValidBucketName(b.Name) {
 		return fmt.Errorf("router: %s %q: not a valid S3 bucket name", what, b.Name)
+	}
+	if err := b.Options.check(); err != nil {
+		return fmt.Errorf("router: %s %q: %w", what, b.Name, err)
+	}
+	return nil
+}
+
+// check refuses half-configured credentials: a bucket's credentials
+// replace the origin's as a set, so a lone secret would be silently
+// ignored and a lone key id would be sent with no secret.
+func (o BucketOptions) check() error {
+	switch {
+	case o.AccessKeyID != "" && o.SecretAccessKey == "":
+		return errors.New("access_key_id is set but secret_access_key is empty")
+	case o.AccessKeyID == "" && o.SecretAccessKey != "":
+		return errors.New("secret_access_key is set but access_key_id is empty")
+	case o.SessionToken != "" && o.AccessKeyID == "":
+		return errors.New("session_token needs access_key_id and secret_access_key")
 	}
 	return nil
 }

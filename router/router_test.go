@@ -203,16 +203,16 @@ func TestRouterBuckets(t *testing.T) {
 		Fallbacks: []Bucket{b("archive-bucket")},
 		Rules:     []Rule{{Match: "a", Bucket: b("a-bucket")}, {Match: "b", Bucket: b("main-bucket")}},
 	})
-	if r.Passthrough() {
-		t.Error("Passthrough() = true with rules and a default")
+	if passesThrough(r) {
+		t.Error("passthrough with rules and a default")
 	}
 	if got, want := names(r.Buckets()), []string{"main-bucket", "a-bucket", "archive-bucket"}; !reflect.DeepEqual(got, want) {
 		t.Errorf("Buckets() = %v, want %v", got, want)
 	}
 
 	p := mustNew(t, Config{Pattern: `^(?P<bucket>[a-z-]+)/`, Fallbacks: []Bucket{b("archive-bucket")}})
-	if !p.Passthrough() {
-		t.Error("Passthrough() = false with no rules and no default")
+	if !passesThrough(p) {
+		t.Error("no passthrough with no rules and no default")
 	}
 	if got, want := names(p.Buckets()), []string{"archive-bucket"}; !reflect.DeepEqual(got, want) {
 		t.Errorf("Buckets() = %v, want %v", got, want)
@@ -246,6 +246,10 @@ func TestNewErrors(t *testing.T) {
 		{"allow empty", Config{Pattern: ok, Allow: []string{"tenant-*", ""}}, `router: allow entry 2 is empty`},
 		{"allow bad glob", Config{Pattern: ok, Allow: []string{"tenant-[a-"}}, `router: allow "tenant-[a-": syntax error in pattern`},
 		{"allow invalid exact name", Config{Pattern: ok, Allow: []string{"Tenant"}}, `router: allow "Tenant": not a valid S3 bucket name`},
+		{"default key id without secret", Config{Pattern: ok, Default: &Bucket{Name: "main-bucket", Options: BucketOptions{AccessKeyID: "AK"}}}, `router: default bucket "main-bucket": access_key_id is set but secret_access_key is empty`},
+		{"fallback secret without key id", Config{Pattern: ok, Fallbacks: []Bucket{{Name: "fb-one", Options: BucketOptions{SecretAccessKey: "SK"}}}}, `router: fallback bucket 1 "fb-one": secret_access_key is set but access_key_id is empty`},
+		{"rule token without keys", Config{Pattern: ok, Rules: []Rule{{Match: "SG", Bucket: Bucket{Name: "bucket-sg", Options: BucketOptions{SessionToken: "T"}}}}}, `router: rule 1 (match "SG") bucket "bucket-sg": session_token needs access_key_id and secret_access_key`},
+		{"rule token with secret only", Config{Pattern: ok, Rules: []Rule{{Match: "SG", Bucket: Bucket{Name: "bucket-sg", Options: BucketOptions{SecretAccessKey: "SK", SessionToken: "T"}}}}}, `router: rule 1 (match "SG") bucket "bucket-sg": secret_access_key is set but access_key_id is empty`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r, err := New(tc.cfg)
@@ -358,4 +362,11 @@ func FuzzRoute(f *testing.F) {
 			t.Fatalf("SplitWildcard(%q) = %q, %q", p, bucket, key)
 		}
 	})
+}
+
+// passesThrough reports whether r uses the captured text as the bucket
+// name: routing "probe/k" then chooses bucket "probe".
+func passesThrough(r *Router) bool {
+	rt, err := r.Route("probe/k")
+	return err == nil && rt.Buckets[0].Name == "probe"
 }

@@ -144,7 +144,7 @@ func TestParseYAMLValues(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.Default != nil || !mustNew(t, cfg).Passthrough() {
+	if cfg.Default != nil || !passesThrough(mustNew(t, cfg)) {
 		t.Errorf("null default_bucket: %+v", cfg)
 	}
 }

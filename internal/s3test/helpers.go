@@ -29,6 +29,23 @@ func (s *Server) MakeBucket(t testing.TB, name string) {
 	}
 }
 
+// MakeEmptyBucket is MakeBucket for a test that needs the bucket empty:
+// whatever an earlier run (go test -count=N) left in it is removed.
+func (s *Server) MakeEmptyBucket(t testing.TB, name string) {
+	t.Helper()
+	s.MakeBucket(t, name)
+	ctx, cancel := context.WithTimeout(context.Background(), adminTimeout)
+	defer cancel()
+	for obj := range s.client.ListObjects(ctx, name, minio.ListObjectsOptions{Recursive: true}) {
+		if obj.Err != nil {
+			t.Fatalf("s3test: listing %q: %v", name, obj.Err)
+		}
+		if err := s.client.RemoveObject(ctx, name, obj.Key, minio.RemoveObjectOptions{}); err != nil {
+			t.Fatalf("s3test: emptying %s/%q: %v", name, obj.Key, err)
+		}
+	}
+}
+
 // Put stores body under bucket/key with contentType ("" lets minio-go send
 // application/octet-stream) and returns the upload info (ETag etc.). It
 // signs with UNSIGNED-PAYLOAD (DisableContentSha256), never aws-chunked.

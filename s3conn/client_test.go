@@ -1,4 +1,4 @@
-package s3origin
+package s3conn
 
 import (
 	"context"
@@ -114,6 +114,36 @@ func TestStoredEncoding(t *testing.T) {
 	for in, want := range map[string]string{"": "", "gzip": "gzip", "aws-chunked": "", "aws-chunked, gzip": "gzip", "gzip,aws-chunked": "gzip"} {
 		if got := storedEncoding(in); got != want {
 			t.Errorf("storedEncoding(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// TestCheckKey: keys no object can have are not found before any request.
+func TestCheckKey(t *testing.T) {
+	tests := []struct {
+		key string
+		ok  bool
+	}{
+		{"a/b.jpg", true},
+		{"a b/+#?%[]&=.jpg", true},
+		{"a/..b/c..d/.e", true},
+		{strings.Repeat("k", 1024), true},
+		{strings.Repeat("k", 1025), false},
+		{"a/\x00.png", false},
+		{"a\nb.jpg", false},
+		{"a\x7f", false},
+		{"../../etc/passwd", false},
+		{"a/./b.jpg", false},
+		{"a/..", false},
+	}
+	for _, tt := range tests {
+		err := checkKey("bucket", tt.key)
+		var oe *origin.Error
+		switch {
+		case tt.ok && err != nil:
+			t.Errorf("checkKey(%.40q) = %v, want nil", tt.key, err)
+		case !tt.ok && (!errors.As(err, &oe) || oe.Kind != origin.NotFound):
+			t.Errorf("checkKey(%.40q) = %v, want a NotFound origin.Error", tt.key, err)
 		}
 	}
 }

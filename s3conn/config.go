@@ -2,7 +2,7 @@
 // MinIO, Wasabi, DigitalOcean Spaces, R2, versitygw, …) through minio-go. It
 // knows nothing of images, routing or Caddy: it turns (bucket, key) into an
 // origin.Object and classifies failures as origin.Error.
-package s3origin
+package s3conn
 
 import (
 	"crypto/sha256"
@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"time"
 )
 
 // DefaultRegion is used when a configuration names none. Setting a region
@@ -21,6 +22,11 @@ const DefaultRegion = "us-east-1"
 // back-off) turns a stopped server into a multi-second hang; a CDN origin
 // should fail fast and let the client retry.
 const DefaultMaxRetries = 2
+
+// DefaultHeaderTimeout bounds the wait for an S3 server's response headers
+// when nothing else is configured: a slow origin then answers 504 instead
+// of holding the request. Streaming a body is not limited by it.
+const DefaultHeaderTimeout = 10 * time.Second
 
 // Config is everything that identifies one S3 client. Buckets are not part
 // of it: one client serves every bucket reachable with the same endpoint,
@@ -113,4 +119,14 @@ func (c Config) Validate() error {
 		return fmt.Errorf("session_token needs access_key_id and secret_access_key")
 	}
 	return nil
+}
+
+// NormalizeFolder turns a folder as an operator writes it ("/", "images",
+// "/images/") into the key prefix it means ("" or "images/").
+func NormalizeFolder(f string) string {
+	f = strings.Trim(f, "/")
+	if f == "" {
+		return ""
+	}
+	return f + "/"
 }

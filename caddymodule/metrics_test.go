@@ -1,0 +1,58 @@
+package caddymodule
+
+import (
+	"testing"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// requestsCounted reads caddy_image_cdn_requests_total{code="200",
+// source="transform"} from reg; -1 when reg does not expose it.
+func requestsCounted(t *testing.T, reg *prometheus.Registry) float64 {
+	t.Helper()
+	families, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range families {
+		if f.GetName() != "caddy_image_cdn_requests_total" {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			labels := map[string]string{}
+			for _, l := range m.GetLabel() {
+				labels[l.GetName()] = l.GetValue()
+			}
+			if labels["code"] == "200" && labels["source"] == "transform" {
+				return m.GetCounter().GetValue()
+			}
+		}
+	}
+	return -1
+}
+
+// TestMetricsSurviveReloads: each config gets a fresh registry; the
+// counters registered on the next one carry on from where they were, and
+// two handlers in one config register without error.
+func TestMetricsSurviveReloads(t *testing.T) {
+	first := prometheus.NewRegistry()
+	m, err := newMetrics(first)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := newMetrics(first); err != nil {
+		t.Fatalf("a second handler in the same config: %v", err)
+	}
+	m.observe(200, sourceTransform, nil)
+	before := requestsCounted(t, first)
+
+	reloaded := prometheus.NewRegistry()
+	m2, err := newMetrics(reloaded)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m2.observe(200, sourceTransform, nil)
+	if got := requestsCounted(t, reloaded); before < 1 || got != before+1 {
+		t.Errorf("after a reload the counter is %v, want %v + 1", got, before)
+	}
+}
