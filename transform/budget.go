@@ -28,7 +28,7 @@ func CheckBudget(c *Chain, l Limits) error {
 		return nil
 	}
 	l = l.WithDefaults()
-	if n := len(c.steps); n > l.MaxSteps {
+	if n := stepCount(c.steps); n > l.MaxSteps {
 		return limitf("max_steps", "the transformation has %d steps, over the limit of %d", n, l.MaxSteps)
 	}
 	if cost := c.Cost(); cost > l.MaxCost {
@@ -44,6 +44,24 @@ func (c *Chain) Cost() int {
 		return 0
 	}
 	return stepsCost(c.steps)
+}
+
+// stepCount counts the steps a chain may run: an if block's longer branch,
+// and the steps of its layers.
+func stepCount(steps []step) int {
+	n := 0
+	for i := range steps {
+		s := &steps[i]
+		if s.cond != nil {
+			n += max(stepCount(s.cond.then), stepCount(s.cond.els))
+			continue
+		}
+		n++
+		for k := range s.layers {
+			n += stepCount(s.layers[k].steps)
+		}
+	}
+	return n
 }
 
 func stepsCost(steps []step) int {

@@ -234,3 +234,22 @@ func TestFontFromOrigin(t *testing.T) {
 		t.Errorf("missing font: %v, want Invalid naming ff", err)
 	}
 }
+
+// TestDisplaceAndBudget: lm-displace moves the parent's pixels by the
+// layer's red and green (255 red: lx pixels); layers and branches count
+// against the step budget.
+func TestDisplaceAndBudget(t *testing.T) {
+	src := encodeWith(t, quadrants(t, 200, 100), PNG)
+	srcs := &memSources{files: map[string][]byte{"map.png": solidPNG(t, 200, 100, rgba{255, 128, 0, 255})}}
+	res, err := processWith(t, src, "l-image,i-map.png,t-false,lm-displace,lx-20,l-end", PNG, srcs)
+	must(t, err)
+	d := decode(t, res.Body)
+	// Each pixel now shows the one about 20 px to its right: red gives way to green at about x = 80.
+	pixelNear(t, d.img, 75, 20, red, 2)
+	pixelNear(t, d.img, 85, 20, green, 2)
+	c, err := Parse("w-10:"+strings.Repeat("l-image,i-ik_canvas,w-1,h-1,bg-red:rt-90:rt-90:rt-90:rt-90,l-end,", 4)+"w-5", "", ParseOptions{})
+	must(t, err)
+	if err := CheckBudget(c, Limits{MaxSteps: 20}); !IsKind(err, Limit) {
+		t.Errorf("22 steps in layers: %v, want a max_steps Limit", err)
+	}
+}
