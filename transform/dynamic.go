@@ -8,6 +8,9 @@ package transform
 // un-evaluated normal form, so one URL is one variant.
 
 import (
+	"encoding/base64"
+	"strings"
+
 	"github.com/image-cdn/image_cdn/transform/grammar"
 )
 
@@ -44,14 +47,14 @@ func compileIf(gs *grammar.Step, o *output, sc scope) (step, error) {
 	if b.els, err = compileSteps(&gs.If.Else, o, ParseOptions{}, grammar.Env{}, inner, 0); err != nil {
 		return s, err
 	}
-	s.cond, s.text = b, gs.String()
+	s.cond, s.text = b, safeStep(gs).String()
 	return s, nil
 }
 
 // stepText is the normal form of a step without its output parameters,
 // which Canonical gathers at the end of the chain.
 func stepText(gs *grammar.Step) string {
-	cp := *gs
+	cp := *safeStep(gs)
 	cp.Params = nil
 	for _, p := range gs.Params {
 		if !outputKeys[p.Key.Name] {
@@ -118,4 +121,69 @@ func (s *step) randomAccess() bool {
 // size work, which the loader may still do.)
 func (s *step) perRequest() bool {
 	return s.tree != nil || s.cond != nil
+}
+
+// safeStep is gs with the values that could carry characters unfit for a
+// variant key (spaces, non-ASCII, '/', '%' in layer text and paths, base64
+// with '/') rewritten to equivalent safe spellings: such i- values become
+// ie- in URL-safe base64, ie- values are re-encoded so, and built-in font
+// names are lower-cased with '_' for spaces. Layers and branches are
+// rewritten too.
+func safeStep(gs *grammar.Step) *grammar.Step {
+	cp := *gs
+	cp.Params = make([]grammar.Param, len(gs.Params))
+	for i, p := range gs.Params {
+		cp.Params[i] = safeParam(p, "")
+	}
+	cp.Layers = make([]grammar.Layer, len(gs.Layers))
+	for i, l := range gs.Layers {
+		cp.Layers[i] = grammar.Layer{Kind: l.Kind, Chain: safeChain(l.Chain, l.Kind)}
+	}
+	if gs.If != nil {
+		b := *gs.If
+		b.Then, b.Else = safeChain(b.Then, ""), safeChain(b.Else, "")
+		cp.If = &b
+	}
+	return &cp
+}
+
+func safeChain(c grammar.Chain, kind string) grammar.Chain {
+	out := grammar.Chain{Steps: make([]grammar.Step, len(c.Steps))}
+	for i := range c.Steps {
+		s := safeStep(&c.Steps[i])
+		for k, p := range s.Params {
+			s.Params[k] = safeParam(p, kind)
+		}
+		out.Steps[i] = *s
+	}
+	return out
+}
+
+var ieKey, _, _ = grammar.Lookup("ie-x")
+
+func safeParam(p grammar.Param, kind string) grammar.Param {
+	switch {
+	case (p.Key.Name == "i" || p.Key.Name == "ie") && kind != "":
+		in, err := layerInput(kind, &p)
+		if err != nil || (p.Key.Name == "i" && keySafe(p.Value)) {
+			return p
+		}
+		return grammar.Param{Key: ieKey, Value: base64.RawURLEncoding.EncodeToString([]byte(in)), HasValue: true}
+	case p.Key.Name == "ff":
+		if _, ok := builtinFonts[strings.ToLower(p.Value)]; ok {
+			p.Value = strings.ReplaceAll(strings.ToLower(p.Value), " ", "_")
+		}
+	}
+	return p
+}
+
+// keySafe reports a value made only of characters variant keys keep as
+// they are.
+func keySafe(v string) bool {
+	for _, r := range v {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-._~@", r)) {
+			return false
+		}
+	}
+	return true
 }

@@ -278,3 +278,16 @@ func TestProcessPerRequest(t *testing.T) {
 		}
 	}
 }
+
+// TestCanonicalSafeText: layer text and paths that hold spaces, '/', '%' or
+// non-ASCII enter the variant key as URL-safe base64, and font names as
+// lower-case with '_'.
+func TestCanonicalSafeText(t *testing.T) {
+	checkCanonical(t, []struct{ chain, want string }{
+		{"l-text,i-Hello world,l-end", "l-text,ie-SGVsbG8gd29ybGQ,l-end"},
+		{"l-text,i-Hello,ff-Open Sans,l-end", "l-text,i-Hello,ff-open_sans,l-end"},
+		{"l-image,i-a@@b.png,l-end", "l-image,i-a@@b.png,l-end"},
+		{"l-image,ie-YS9iLnBuZw==,l-end", "l-image,ie-YS9iLnBuZw,l-end"},
+		{"if-w_gt_1,l-text,i-50%,l-end,if-end", "if-w_gt_1,l-text,ie-NTAl,l-end,if-end"},
+	})
+}

@@ -22,17 +22,17 @@ const (
 
 // builtinFonts maps an ff- value (lower case) to a fontconfig family.
 var builtinFonts = map[string]string{
-	"sans": fontSans, "sans-serif": fontSans, "dejavusans": fontSans, "dejavu sans": fontSans,
-	"serif": fontSerif, "dejavuserif": fontSerif, "dejavu serif": fontSerif,
-	"mono": fontMono, "monospace": fontMono, "dejavusansmono": fontMono, "dejavu sans mono": fontMono,
+	"sans": fontSans, "sans-serif": fontSans, "dejavusans": fontSans, "dejavu sans": fontSans, "dejavu_sans": fontSans,
+	"serif": fontSerif, "dejavuserif": fontSerif, "dejavu serif": fontSerif, "dejavu_serif": fontSerif,
+	"mono": fontMono, "monospace": fontMono, "dejavusansmono": fontMono, "dejavu sans mono": fontMono, "dejavu_sans_mono": fontMono,
 	// ImageKit's documented fonts, by style.
 	"abrilfatface": fontSerif, "amaranth": fontSans, "arvo": fontSerif, "audiowide": fontSans,
 	"chivo": fontSans, "crimsontext": fontSerif, "exo": fontSans, "fredokaone": fontSans,
 	"gravitasone": fontSerif, "kanit": fontSans, "lato": fontSans, "lobster": fontSerif,
 	"lora": fontSerif, "monoton": fontSans, "montserrat": fontSans, "pt mono": fontMono,
 	"pt_mono": fontMono, "ptmono": fontMono, "pt serif": fontSerif, "pt_serif": fontSerif,
-	"ptserif": fontSerif, "open sans": fontSans, "opensans": fontSans, "roboto": fontSans,
-	"old standard": fontSerif, "oldstandard": fontSerif, "ubuntu": fontSans, "vollkorn": fontSerif,
+	"ptserif": fontSerif, "open sans": fontSans, "open_sans": fontSans, "opensans": fontSans, "roboto": fontSans,
+	"old standard": fontSerif, "old_standard": fontSerif, "oldstandard": fontSerif, "ubuntu": fontSans, "vollkorn": fontSerif,
 }
 
 func builtinFontNames() []string {
@@ -48,7 +48,7 @@ func builtinFontNames() []string {
 // path.
 func fontFile(v string) (string, bool) {
 	lv := strings.ToLower(v)
-	if !strings.HasSuffix(lv, ".ttf") && !strings.HasSuffix(lv, ".otf") {
+	if !keySafe(strings.ReplaceAll(v, "/", "@@")) || !strings.HasSuffix(lv, ".ttf") && !strings.HasSuffix(lv, ".otf") {
 		return "", false
 	}
 	p := strings.TrimPrefix(strings.ReplaceAll(v, "@@", "/"), "/")
