@@ -108,6 +108,9 @@ func layerInput(kind string, p *grammar.Param) (string, error) {
 		return "", invalidf(p.Key.Name, "must be non-empty UTF-8 text")
 	}
 	if kind == layerText {
+		if strings.TrimFunc(v, func(r rune) bool { return r <= ' ' || r == 0x7f }) == "" {
+			return "", invalidf(p.Key.Name, "a text layer needs visible text")
+		}
 		if utf8.RuneCountInString(v) > maxLayerText {
 			return "", invalidf(p.Key.Name, "text layers hold at most %d characters", maxLayerText)
 		}

@@ -377,6 +377,7 @@ func TestParseGrammarConstructs(t *testing.T) {
 		{"lx-10", "lx", "only allowed inside a layer"},
 		{"l-image,i-a@@..@@b.png,l-end", "i", "not a valid path"},
 		{"l-image,ie-***,l-end", "ie", "base64"},
+		{"l-text,ie-AA,l-end", "ie", "visible text"},
 		{"l-image,i-a.png,f-png,l-end", "f", "inside a layer"},
 		{"l-text,i-hi,ff-comic,l-end", "ff", "built-in font"},
 		{"l-image,i-ik_canvas,bg-red,l-end", "l-image", "needs w and h"},
