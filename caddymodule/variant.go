@@ -194,7 +194,7 @@ func (h *Handler) render(ctx context.Context, v *variant) (*resultstore.Entry, e
 		return nil, err
 	}
 	start := time.Now()
-	res, err := slot.Process(ctx, src, v.chain, v.format)
+	res, err := slot.ProcessWith(ctx, src, v.chain, v.format, transform.Options{Sources: layerSources{h}})
 	h.metrics.transformed(v.format, time.Since(start), err)
 	if err != nil {
 		return nil, fromTransform(err)
@@ -219,12 +219,31 @@ func (h *Handler) render(ctx context.Context, v *variant) (*resultstore.Entry, e
 
 // fetchSource downloads the source into memory, within the byte limit.
 func (h *Handler) fetchSource(ctx context.Context, v *variant) ([]byte, origin.Info, error) {
-	obj, _, err := h.open(ctx, v.req.key, origin.GetOptions{}, v.from)
+	return h.download(ctx, v.req.key, v.from, true)
+}
+
+// layerSources reads what a chain's layers name (image layers, font
+// files) from the same origin list as the source, within the same byte
+// limit; transform inspects them like sources.
+type layerSources struct{ h *Handler }
+
+func (s layerSources) Fetch(ctx context.Context, path string) ([]byte, error) {
+	b, _, err := s.h.download(ctx, path, 0, false)
+	if asClientError(err).status == http.StatusNotFound {
+		return nil, fmt.Errorf("layer %q: %w", path, transform.ErrSourceNotFound)
+	}
+	return b, err
+}
+
+// download reads one object into memory, within the byte limit, trying the
+// origins from index from; image says it must be an image type.
+func (h *Handler) download(ctx context.Context, key string, from int, image bool) ([]byte, origin.Info, error) {
+	obj, _, err := h.open(ctx, key, origin.GetOptions{}, from)
 	if err != nil {
 		return nil, origin.Info{}, err
 	}
 	defer obj.Body.Close()
-	if t := transform.SourceType(obj.ContentType, v.req.key); !transform.IsImageType(t) {
+	if t := transform.SourceType(obj.ContentType, key); image && !transform.IsImageType(t) {
 		return nil, origin.Info{}, notAnImage(t)
 	}
 	limit := h.processor.Limits().MaxSourceBytes
