@@ -106,6 +106,22 @@ type Handler struct {
 	// disables it.
 	MemoryCache int64 `json:"memory_cache,omitempty"`
 
+	// Tenants serve their own domains with their own configuration:
+	// requests are dispatched by Host (see Tenant). A Host no tenant has is
+	// served by this handler's own origins, or gets 404 ENOTENANT when it
+	// has none.
+	Tenants []Tenant `json:"tenants,omitempty"`
+
+	// TenantsFile is a YAML (or JSON) file holding more tenants, in the
+	// same form as Tenants. It is read when the configuration loads, so a
+	// config reload re-reads it. Placeholders are resolved.
+	TenantsFile string `json:"tenants_file,omitempty"`
+
+	// tenants are Tenants and those of TenantsFile; hosts maps each
+	// (lower-cased) domain to its tenant's handler, nil without tenants.
+	tenants []Tenant
+	hosts   map[string]*Handler
+
 	origins   []Origin
 	signKeys  [][]byte
 	processor *transform.Processor
@@ -154,6 +170,9 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	if err := h.provisionModules(ctx); err != nil {
 		return err
 	}
+	if err := h.provisionTenants(ctx); err != nil {
+		return err
+	}
 	h.group = new(resultstore.Group)
 	if h.MemoryCache > 0 {
 		h.memory = resultstore.NewMemory(h.MemoryCache)
@@ -180,6 +199,7 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 			OnDrop: h.metrics.writeDropped,
 		})
 	}
+	join(h) // for the admin purge and the on-demand TLS permission
 	return nil
 }
 
@@ -249,8 +269,8 @@ func (h *Handler) processorConfig() transform.Config {
 
 // Validate checks the provisioned configuration.
 func (h *Handler) Validate() error {
-	if len(h.origins) == 0 {
-		return errors.New("image_cdn: at least one origin is required")
+	if len(h.origins) == 0 && len(h.tenants) == 0 {
+		return errors.New("image_cdn: at least one origin (or tenant) is required")
 	}
 	if h.CheckSource && h.storage == nil && h.memory == nil {
 		return errors.New("image_cdn: check_source needs result_storage or memory_cache")
@@ -271,6 +291,10 @@ const writeDrainTimeout = 5 * time.Second
 // Cleanup drains the write queue (for at most writeDrainTimeout) and
 // releases the shared transformation pool.
 func (h *Handler) Cleanup() error {
+	leave(h)
+	for i := range h.tenants {
+		_ = h.tenants[i].Handler.Cleanup()
+	}
 	if h.writes != nil {
 		h.writes.Close(writeDrainTimeout)
 	}
@@ -285,7 +309,11 @@ func (h *Handler) Cleanup() error {
 // error, which becomes a response in exactly one place (respondError).
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, _ caddyhttp.Handler) error {
 	rec := &statusRecorder{ResponseWriter: w}
-	src, err := h.serve(rec, r)
+	src := sourceNone
+	h, err := h.forHost(r) // a tenant's handler when the Host is one of its domains
+	if err == nil {
+		src, err = h.serve(rec, r)
+	}
 	err = h.respondError(rec, err)
 	h.metrics.observe(rec.status, src, err)
 	return err
