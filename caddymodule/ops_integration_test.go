@@ -322,7 +322,9 @@ https:// {
 	conn.Close()
 
 	tr := &http.Transport{
-		DialContext:     func(ctx context.Context, _, _ string) (net.Conn, error) { return (&net.Dialer{}).DialContext(ctx, "tcp", addr) },
+		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			return (&net.Dialer{}).DialContext(ctx, "tcp", addr)
+		},
 		TLSClientConfig: &tls.Config{RootCAs: roots},
 	}
 	defer tr.CloseIdleConnections()

@@ -5,9 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
-	"io"
 	"os"
 	"slices"
 	"strings"
@@ -83,11 +83,11 @@ func (h *Handler) provisionTenants(ctx caddy.Context) error {
 // tenants, each with its domains and handler options in their JSON names,
 // e.g.
 //
-//	- domains: [images.customer-a.com]
-//	  origins:
-//	    - source: s3
-//	      bucket: customer-a
-//	  sign_keys: ["{env.CUSTOMER_A_KEY}"]
+//   - domains: [images.customer-a.com]
+//     origins:
+//   - source: s3
+//     bucket: customer-a
+//     sign_keys: ["{env.CUSTOMER_A_KEY}"]
 func readTenantsFile(file string) ([]Tenant, error) {
 	f, err := os.Open(file)
 	if err != nil {
