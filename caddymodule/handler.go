@@ -292,7 +292,7 @@ func (h *Handler) processorConfig() transform.Config {
 // Validate checks the provisioned configuration.
 func (h *Handler) Validate() error {
 	if len(h.origins) == 0 && len(h.tenants) == 0 {
-		return errors.New("image_cdn: at least one origin (or tenant) is required")
+		return errors.New("image_cdn: at least one origin is required (or a tenant)")
 	}
 	if h.CheckSource && h.storage == nil && h.memory == nil {
 		return errors.New("image_cdn: check_source needs result_storage or memory_cache")
