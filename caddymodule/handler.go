@@ -210,6 +210,9 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	if h.metrics, err = newMetrics(ctx.GetMetricsRegistry()); err != nil {
 		return err
 	}
+	if h.memory != nil {
+		h.memory.OnEvict = h.metrics.evictions.Inc
+	}
 	if h.storage != nil {
 		h.writes = resultstore.NewWriteQueue(resultstore.WriteQueueConfig{
 			OnError: func(key string, err error) {
@@ -336,6 +339,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, _ caddyhttp.
 	if err == nil {
 		src, err = h.serve(rec, r)
 	}
+	h.metrics.rejected(err) // by reason, before it becomes a response
 	err = h.respondError(rec, r, err)
 	h.metrics.observe(rec.status, src, err)
 	return err

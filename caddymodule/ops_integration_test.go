@@ -17,6 +17,8 @@ import (
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig"
 	"github.com/minio/minio-go/v7"
+
+	"github.com/image-cdn/image_cdn/signedurl"
 )
 
 // loadCaddyfile adapts and runs a whole Caddyfile in this process and
@@ -352,5 +354,119 @@ https:// {
 	}
 	if len(issued) != 1 {
 		t.Errorf("certificates in storage: %v, want the tenant's only", issued)
+	}
+}
+
+// scrape reads Caddy's metrics endpoint on the admin address.
+func scrape(t *testing.T, admin string) string {
+	t.Helper()
+	resp, err := client.Get("http://" + admin + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var b strings.Builder
+	_, _ = copyTo(&b, resp)
+	if resp.StatusCode != 200 {
+		t.Fatalf("GET /metrics = %d", resp.StatusCode)
+	}
+	return b.String()
+}
+
+// sample returns the value of the series line that starts with series
+// (name and labels exactly as exposed), or -1.
+func seriesValue(exposition, series string) float64 {
+	for _, line := range strings.Split(exposition, "\n") {
+		if rest, ok := strings.CutPrefix(line, series+" "); ok {
+			var v float64
+			if _, err := fmt.Sscan(rest, &v); err == nil {
+				return v
+			}
+		}
+	}
+	return -1
+}
+
+// TestMetricsEndpointAcrossReload scrapes Caddy's own metrics endpoint:
+// the image_cdn families are there, they count what happened, and a config
+// reload keeps the counts instead of starting again from zero.
+func TestMetricsEndpointAcrossReload(t *testing.T) {
+	s3srv.MakeBucket(t, "metrics-src")
+	s3srv.Put(t, "metrics-src", "a.jpg", sample(t, "photos/sunset.jpg"), "image/jpeg")
+	admin := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	port := freePort(t)
+	config := func(cacheControl string) string {
+		return fmt.Sprintf(`{
+	admin %s
+	persist_config off
+	auto_https off
+	metrics
+	log {
+		level ERROR
+	}
+}
+http://127.0.0.1:%d {
+	image_cdn {
+		%s
+		memory_cache 1MiB
+		sign_key secret-for-metrics
+		cache_control "%s"
+	}
+}
+`, admin, port, s3Block("src", s3srv.Endpoint(), "bucket metrics-src", "path_style"), cacheControl)
+	}
+	loadCaddyfile(t, config("public, max-age=60"), admin)
+	base := fmt.Sprintf("http://127.0.0.1:%d", port)
+	before := scrape(t, admin)
+	const ok = `caddy_image_cdn_requests_total{code="200",source="transform"}`
+	const refused = `caddy_image_cdn_admission_rejections_total{reason="signature"}`
+	okBefore, refusedBefore := max(seriesValue(before, ok), 0), max(seriesValue(before, refused), 0)
+
+	signed := func(p string) string { return signedurl.Sign(p, []byte("secret-for-metrics"), time.Time{}) }
+	get := func(p string, want int) {
+		resp, _ := do(t, "GET", base, p, "Accept: "+acceptOldIE)
+		if resp.StatusCode != want {
+			t.Fatalf("GET %s = %d %s, want %d", p, resp.StatusCode, resp.Header.Get("Ik-Error"), want)
+		}
+	}
+	get(signed("/tr:w-30/a.jpg"), 200)
+	get("/tr:w-31/a.jpg", 401)
+
+	// A reload: a new config, a new registry.
+	cfg, _, err := caddyconfig.GetAdapter("caddyfile").Adapt([]byte(config("public, max-age=120")), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := caddy.Load(cfg, false); err != nil {
+		t.Fatal(err)
+	}
+	waitListening(t, admin)
+	get(signed("/tr:w-32/a.jpg"), 200)
+
+	after := scrape(t, admin)
+	if got := seriesValue(after, ok); got != okBefore+2 {
+		t.Errorf("%s = %v after the reload, want %v", ok, got, okBefore+2)
+	}
+	if got := seriesValue(after, refused); got != refusedBefore+1 {
+		t.Errorf("%s = %v, want %v", refused, got, refusedBefore+1)
+	}
+	for _, family := range []string{
+		"caddy_image_cdn_transform_seconds_count", "caddy_image_cdn_queue_wait_seconds_count",
+		"caddy_image_cdn_transforms_in_flight", "caddy_image_cdn_queue_length",
+		"caddy_image_cdn_origin_fetch_seconds_count", "caddy_image_cdn_origin_fetch_bytes_total",
+		"caddy_image_cdn_cache_lookups_total", "caddy_image_cdn_memory_cache_bytes",
+		"caddy_image_cdn_vips_tracked_memory_bytes",
+	} {
+		if !strings.Contains(after, "\n"+family) {
+			t.Errorf("the scrape has no %s", family)
+		}
+	}
+	if v := seriesValue(after, `caddy_image_cdn_origin_fetch_bytes_total{origin="src"}`); v < float64(len(sample(t, "photos/sunset.jpg"))) {
+		t.Errorf("origin bytes = %v", v)
+	}
+	if out := os.Getenv("IMAGE_CDN_SCRAPE_OUT"); out != "" {
+		if err := os.WriteFile(out, []byte(after), 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
 }

@@ -156,6 +156,9 @@ func purge(ctx context.Context, handlers []*Handler, req purgeRequest) PurgeCoun
 			}
 		}
 	}
+	processMetrics.purged.WithLabelValues("memory").Add(float64(c.Memory))
+	processMetrics.purged.WithLabelValues("result_storage").Add(float64(c.ResultStorage))
+	processMetrics.purged.WithLabelValues("source_storage").Add(float64(c.SourceStorage))
 	return c
 }
 
