@@ -470,3 +470,54 @@ http://127.0.0.1:%d {
 		}
 	}
 }
+
+// TestHealth: the health handler runs the real pipeline and reports the
+// origins; an origin that refuses the credentials turns it to 503.
+func TestHealth(t *testing.T) {
+	s3srv.MakeBucket(t, "health-src")
+	type report struct {
+		Status    string
+		Transform struct {
+			OK    bool
+			Error string
+		}
+		Origins []struct {
+			Name  string
+			OK    bool
+			Error string
+		}
+	}
+	check := func(base string) (int, report, http.Header) {
+		resp, body := do(t, "GET", base, "/healthz")
+		var r report
+		if err := json.Unmarshal([]byte(body), &r); err != nil {
+			t.Fatalf("health body %q: %v", body, err)
+		}
+		return resp.StatusCode, r, resp.Header
+	}
+	healthSite := func(check string, origins ...string) string {
+		return "\thandle /healthz {\n\t\timage_cdn_health {\n\t\t\t" + check + "\n\t\t}\n\t}\n\thandle {\n" + site(origins...) + "\n\t}"
+	}
+
+	base := startCaddy(t, healthSite("check_origins health/probe.jpg", s3Block("good", s3srv.Endpoint(), "bucket health-src", "path_style")))
+	status, r, hdr := check(base)
+	if status != 200 || r.Status != "ok" || !r.Transform.OK || len(r.Origins) != 1 || !r.Origins[0].OK || r.Origins[0].Name != "good" {
+		t.Errorf("healthy = %d %+v", status, r)
+	}
+	if hdr.Get("Cache-Control") != "no-store" || hdr.Get("Content-Type") != "application/json" {
+		t.Errorf("headers = %v", hdr)
+	}
+
+	bad := strings.Replace(s3Block("bad", s3srv.Endpoint(), "bucket health-src", "path_style"), s3srv.SecretKey, "wrong-secret", 1)
+	base = startCaddy(t, healthSite("check_origins health/probe.jpg", bad))
+	status, r, _ = check(base)
+	if status != 503 || r.Status != "fail" || !r.Transform.OK || len(r.Origins) != 1 || r.Origins[0].OK || r.Origins[0].Error != "denied" {
+		t.Errorf("refused origin = %d %+v", status, r)
+	}
+
+	// Without check_origins only the pipeline is checked.
+	base = startCaddy(t, healthSite("timeout 5s", bad))
+	if status, r, _ := check(base); status != 200 || len(r.Origins) != 0 {
+		t.Errorf("pipeline only = %d %+v", status, r)
+	}
+}
