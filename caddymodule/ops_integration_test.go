@@ -521,3 +521,50 @@ func TestHealth(t *testing.T) {
 		t.Errorf("pipeline only = %d %+v", status, r)
 	}
 }
+
+// TestCustomDomainExample: the commented custom-domain setup in
+// Caddyfile.example, uncommented, adapts and provisions (caddy validate).
+func TestCustomDomainExample(t *testing.T) {
+	data, err := os.ReadFile("../Caddyfile.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, block, ok := strings.Cut(string(data), "# --- Custom domains per tenant")
+	if !ok {
+		t.Fatal("Caddyfile.example has no custom-domain section")
+	}
+	var cf strings.Builder
+	for _, line := range strings.Split(block, "\n")[1:] {
+		if strings.HasPrefix(line, "# ---") {
+			break
+		}
+		rest, ok := strings.CutPrefix(line, "# ")
+		if !ok || strings.HasPrefix(rest, " ") || strings.HasPrefix(rest, "More tenants") ||
+			strings.HasPrefix(rest, "Each customer") {
+			continue // prose, not configuration
+		}
+		cf.WriteString(rest + "\n")
+	}
+	text := cf.String()
+	if !strings.HasPrefix(text, "{") {
+		// The prose lines above the block: keep from the first brace.
+		text = text[strings.Index(text, "\n{")+1:]
+	}
+	t.Setenv("CUSTOMER_A_SIGN_KEY", "k")
+	cfg, _, err := caddyconfig.GetAdapter("caddyfile").Adapt([]byte(text), nil)
+	if err != nil {
+		t.Fatalf("adapting the example: %v\n%s", err, text)
+	}
+	for _, want := range []string{`"permission":{"module":"image_cdn"}`, `"tenants":[{"domains":["images.customer-a.com","img.customer-a.net"]`, `"handler":"image_cdn_health"`} {
+		if !strings.Contains(string(cfg), want) {
+			t.Errorf("the adapted example lacks %s:\n%s", want, cfg)
+		}
+	}
+	var parsed caddy.Config
+	if err := json.Unmarshal(cfg, &parsed); err != nil {
+		t.Fatal(err)
+	}
+	if err := caddy.Validate(&parsed); err != nil {
+		t.Errorf("caddy validate: %v", err)
+	}
+}
