@@ -42,9 +42,8 @@ type Health struct {
 	// Timeout bounds the whole check. Default: 2s.
 	Timeout caddy.Duration `json:"timeout,omitempty"`
 
-	processor    *transform.Processor
-	processorKey string
-	chain        *transform.Chain
+	processor *transform.Processor
+	chain     *transform.Chain
 }
 
 // CaddyModule returns the Caddy module information.
@@ -71,24 +70,16 @@ var healthImage = func() []byte {
 // healthChain resizes and re-encodes: decode, resize and encode all run.
 const healthChain = "w-8,h-8,f-jpg"
 
-// Provision takes a one-worker pool of its own, so that a health check
-// neither waits behind traffic nor takes a place from it.
+// Provision makes a one-worker pool of its own (not shared, so that a
+// health check neither waits behind traffic nor takes a place from it; a
+// Processor holds no goroutine, so nothing needs releasing).
 func (hc *Health) Provision(caddy.Context) error {
 	chain, err := transform.Parse(healthChain, "", transform.ParseOptions{})
 	if err != nil {
 		return err
 	}
 	hc.chain = chain
-	hc.processor, hc.processorKey, err = sharedProcessor(transform.Config{Workers: 1, QueueLength: 4})
-	return err
-}
-
-// Cleanup releases the pool.
-func (hc *Health) Cleanup() error {
-	if hc.processor != nil {
-		_, err := processors.Delete(hc.processorKey)
-		return err
-	}
+	hc.processor = transform.NewProcessor(transform.Config{Workers: 1, QueueLength: 4})
 	return nil
 }
 
@@ -240,7 +231,6 @@ func (hc *Health) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 // Interface guards.
 var (
 	_ caddy.Provisioner           = (*Health)(nil)
-	_ caddy.CleanerUpper          = (*Health)(nil)
 	_ caddyhttp.MiddlewareHandler = (*Health)(nil)
 	_ caddyfile.Unmarshaler       = (*Health)(nil)
 )
