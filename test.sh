@@ -27,6 +27,13 @@ if ! command -v versitygw >/dev/null 2>&1 && [ ! -x "$GOBIN/versitygw" ]; then
 	echo "test.sh: installing versitygw $VERSITYGW_VERSION (go install, about a minute)"
 	go install "github.com/versity/versitygw/cmd/versitygw@$VERSITYGW_VERSION"
 fi
+# Let's Encrypt's test ACME server, for the on-demand TLS test.
+PEBBLE_VERSION=v2.10.3
+if ! command -v pebble >/dev/null 2>&1 && [ ! -x "$GOBIN/pebble" ]; then
+	echo "test.sh: installing pebble $PEBBLE_VERSION (go install)"
+	CGO_ENABLED=0 go install "github.com/letsencrypt/pebble/v2/cmd/pebble@$PEBBLE_VERSION"
+fi
+export IMAGE_CDN_REQUIRE_PEBBLE=1
 export PATH="$PATH:$GOBIN"
 
 export CGO_ENABLED=1

@@ -54,16 +54,25 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //		result_storage s3 { … } | file <dir>
 //		memory_cache <size>          # e.g. 256MiB; default off
 //		check_source [bool]          # regenerate stored variants whose source changed
+//
+//		tenant <domain>… { <options above> }  # repeatable: dispatched by Host
+//		tenants_file <file.yaml>               # more tenants, read at each config load
 //	}
 func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	d.Next() // directive name
 	if d.NextArg() {
 		return d.ArgErr()
 	}
+	return h.unmarshalOptions(d)
+}
+
+// unmarshalOptions parses the block of handler options that follows the
+// cursor: image_cdn's own, or a tenant's.
+func (h *Handler) unmarshalOptions(d *caddyfile.Dispenser) error {
 	var err error
 	seen := map[string]bool{}
-	repeatable := map[string]bool{"origin": true, "sign_key": true, "named": true}
-	for d.NextBlock(0) {
+	repeatable := map[string]bool{"origin": true, "sign_key": true, "named": true, "tenant": true}
+	for nesting := d.Nesting(); d.NextBlock(nesting); {
 		opt := d.Val()
 		if !repeatable[opt] {
 			if seen[opt] {
@@ -200,6 +209,16 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 				return err
 			}
 			h.ResultStorageRaw = caddyconfig.JSONModuleObject(unm, "backend", backend, nil)
+		case "tenant":
+			t, err := unmarshalTenant(d)
+			if err != nil {
+				return err
+			}
+			h.Tenants = append(h.Tenants, t)
+		case "tenants_file":
+			if err := oneArg(d, &h.TenantsFile); err != nil {
+				return err
+			}
 		default:
 			return d.Errf("image_cdn: unknown subdirective %q", opt)
 		}

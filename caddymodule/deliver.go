@@ -101,13 +101,13 @@ func (h *Handler) stream(w io.Writer, body io.Reader, key string) {
 
 // stat finds the first origin that has the object, in preference order.
 func (h *Handler) stat(ctx context.Context, key string) (origin.Info, int, error) {
-	return firstOrigin(h, key, 0, func(o Origin) (origin.Info, error) { return o.Stat(ctx, key) })
+	return firstOrigin(h, key, 0, func(o Origin) (origin.Info, error) { return h.metrics.timedStat(ctx, o, h.originLabel(o), key) })
 }
 
 // open is stat's counterpart for GET, starting at origin index from (the
 // one a stat already found).
 func (h *Handler) open(ctx context.Context, key string, opts origin.GetOptions, from int) (*origin.Object, int, error) {
-	return firstOrigin(h, key, from, func(o Origin) (*origin.Object, error) { return o.Get(ctx, key, opts) })
+	return firstOrigin(h, key, from, func(o Origin) (*origin.Object, error) { return h.metrics.timedGet(ctx, o, h.originLabel(o), key, opts) })
 }
 
 // firstOrigin runs the preference list from index from and maps the

@@ -125,6 +125,22 @@ type Handler struct {
 	// disables it.
 	MemoryCache int64 `json:"memory_cache,omitempty"`
 
+	// Tenants serve their own domains with their own configuration:
+	// requests are dispatched by Host (see Tenant). A Host no tenant has is
+	// served by this handler's own origins, or gets 404 ENOTENANT when it
+	// has none.
+	Tenants []Tenant `json:"tenants,omitempty"`
+
+	// TenantsFile is a YAML (or JSON) file holding more tenants, in the
+	// same form as Tenants. It is read when the configuration loads, so a
+	// config reload re-reads it. Placeholders are resolved.
+	TenantsFile string `json:"tenants_file,omitempty"`
+
+	// tenants are Tenants and those of TenantsFile; hosts maps each
+	// (lower-cased) domain to its tenant's handler, nil without tenants.
+	tenants []Tenant
+	hosts   map[string]*Handler
+
 	origins   []Origin
 	signKeys  [][]byte
 	processor *transform.Processor
@@ -173,6 +189,9 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	if err := h.provisionModules(ctx); err != nil {
 		return err
 	}
+	if err := h.provisionTenants(ctx); err != nil {
+		return err
+	}
 	h.group = new(resultstore.Group)
 	if h.MemoryCache > 0 {
 		h.memory = resultstore.NewMemory(h.MemoryCache)
@@ -191,6 +210,9 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	if h.metrics, err = newMetrics(ctx.GetMetricsRegistry()); err != nil {
 		return err
 	}
+	if h.memory != nil {
+		h.memory.OnEvict = h.metrics.evictions.Inc
+	}
 	if h.storage != nil {
 		h.writes = resultstore.NewWriteQueue(resultstore.WriteQueueConfig{
 			OnError: func(key string, err error) {
@@ -199,6 +221,7 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 			OnDrop: h.metrics.writeDropped,
 		})
 	}
+	join(h) // for the admin purge and the on-demand TLS permission
 	return nil
 }
 
@@ -271,8 +294,8 @@ func (h *Handler) processorConfig() transform.Config {
 
 // Validate checks the provisioned configuration.
 func (h *Handler) Validate() error {
-	if len(h.origins) == 0 {
-		return errors.New("image_cdn: at least one origin is required")
+	if len(h.origins) == 0 && len(h.tenants) == 0 {
+		return errors.New("image_cdn: at least one origin is required (or a tenant)")
 	}
 	if h.CheckSource && h.storage == nil && h.memory == nil {
 		return errors.New("image_cdn: check_source needs result_storage or memory_cache")
@@ -293,6 +316,10 @@ const writeDrainTimeout = 5 * time.Second
 // Cleanup drains the write queue (for at most writeDrainTimeout) and
 // releases the shared transformation pool.
 func (h *Handler) Cleanup() error {
+	leave(h)
+	for i := range h.tenants {
+		_ = h.tenants[i].Handler.Cleanup()
+	}
 	if h.writes != nil {
 		h.writes.Close(writeDrainTimeout)
 	}
@@ -307,7 +334,12 @@ func (h *Handler) Cleanup() error {
 // error, which becomes a response in exactly one place (respondError).
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, _ caddyhttp.Handler) error {
 	rec := &statusRecorder{ResponseWriter: w}
-	src, err := h.serve(rec, r)
+	src := sourceNone
+	h, err := h.forHost(r) // a tenant's handler when the Host is one of its domains
+	if err == nil {
+		src, err = h.serve(rec, r)
+	}
+	h.metrics.rejected(err) // by reason, before it becomes a response
 	err = h.respondError(rec, r, err)
 	h.metrics.observe(rec.status, src, err)
 	return err

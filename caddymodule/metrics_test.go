@@ -1,9 +1,14 @@
 package caddymodule
 
 import (
+	"context"
+	"errors"
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/image-cdn/image_cdn/origin"
+	"github.com/image-cdn/image_cdn/transform"
 )
 
 // requestsCounted reads caddy_image_cdn_requests_total{code="200",
@@ -54,5 +59,27 @@ func TestMetricsSurviveReloads(t *testing.T) {
 	m2.observe(200, sourceTransform, nil)
 	if got := requestsCounted(t, reloaded); before < 1 || got != before+1 {
 		t.Errorf("after a reload the counter is %v, want %v + 1", got, before)
+	}
+}
+
+func TestRejectionReason(t *testing.T) {
+	for _, c := range []struct {
+		err  error
+		want string
+	}{
+		{nil, ""},
+		{errors.New("boom"), ""},
+		{&clientError{status: 401, code: "ESIGNATURE"}, "signature"},
+		{fromTransform(transform.ErrOverloaded), "overload"},
+		{fromTransform(context.DeadlineExceeded), "timeout"},
+		{fromOrigin("o", &origin.Error{Kind: origin.Timeout}), ""}, // 504: the origin, not admission
+		{fromTransform(&transform.Error{Kind: transform.Limit, Param: "max_source_pixels", Msg: "too big"}), "limits"},
+		{fromTransform(&transform.Error{Kind: transform.Limit, Param: "max_steps", Msg: "too many"}), "budget"},
+		{fromTransform(&transform.Error{Kind: transform.Limit, Param: "memory_budget", Msg: "too much"}), "budget"},
+		{fromTransform(&transform.Error{Kind: transform.Invalid, Param: "w", Msg: "bad"}), ""},
+	} {
+		if got := rejectionReason(c.err); got != c.want {
+			t.Errorf("rejectionReason(%v) = %q, want %q", c.err, got, c.want)
+		}
 	}
 }

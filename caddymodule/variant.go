@@ -146,7 +146,10 @@ func (h *Handler) lookup(r *http.Request, v *variant) (*resultstore.Entry, sourc
 		return !h.CheckSource || v.source == nil || e.SourceETag == v.source.ETag
 	}
 	if h.memory != nil {
-		if e, err := h.memory.Get(ctx, v.storeKey); err == nil && fresh(e) {
+		e, err := h.memory.Get(ctx, v.storeKey)
+		hit := err == nil && fresh(e)
+		h.metrics.lookedUp(sourceMemory, hit)
+		if hit {
 			return e, sourceMemory
 		}
 	}
@@ -156,11 +159,13 @@ func (h *Handler) lookup(r *http.Request, v *variant) (*resultstore.Entry, sourc
 	if r.Header.Get("If-None-Match") != "" {
 		e, err := h.storage.Stat(ctx, v.storeKey)
 		if err == nil && fresh(e) && evaluate(r, e.ETag, e.LastModified) == notModified {
+			h.metrics.lookedUp(sourceStorage, true)
 			return e, sourceStorage
 		}
 		h.logStoreError("stat", v.storeKey, err)
 	}
 	e, err := h.storage.Get(ctx, v.storeKey)
+	h.metrics.lookedUp(sourceStorage, err == nil && fresh(e))
 	if err != nil {
 		h.logStoreError("get", v.storeKey, err)
 		return nil, sourceNone
@@ -195,7 +200,7 @@ func (h *Handler) render(ctx context.Context, v *variant) (*resultstore.Entry, e
 	}
 	start := time.Now()
 	res, err := slot.ProcessWith(ctx, src, v.chain, v.format, transform.Options{Sources: layerSources{h}})
-	h.metrics.transformed(v.format, time.Since(start), err)
+	h.metrics.transformed(v.format, time.Since(start)-slot.Waited(), slot.Waited(), err)
 	if err != nil {
 		return nil, fromTransform(err)
 	}
@@ -212,7 +217,9 @@ func (h *Handler) render(ctx context.Context, v *variant) (*resultstore.Entry, e
 	if h.storage != nil {
 		// After the response, never before it; a failing store only logs,
 		// a full queue only counts a drop.
-		h.writes.Enqueue(v.storeKey, func(ctx context.Context) error { return h.storage.Put(ctx, v.storeKey, e) })
+		h.writes.Enqueue(v.storeKey, func(ctx context.Context) error {
+			return h.metrics.stored(len(e.Body), h.storage.Put(ctx, v.storeKey, e))
+		})
 	}
 	return e, nil
 }

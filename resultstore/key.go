@@ -97,17 +97,7 @@ func hashedKey(escapedPath, escapedExt, objectPath, canonicalChain, ext string) 
 
 	var b strings.Builder
 	b.Grow(maxHashedPrefixBytes + len(hashedMarker) + 2*sha256.Size + 1 + maxExtBytes)
-	// Keep whole leading segments of the object path while they fit, so a
-	// listing still shows where the variant belongs.
-	if objectPath != "" {
-		for seg := range strings.SplitSeq(escapedPath, "/") {
-			if len(seg) > maxSegmentBytes || b.Len()+len(seg)+1 > maxHashedPrefixBytes {
-				break
-			}
-			b.WriteString(seg)
-			b.WriteByte('/')
-		}
-	}
+	writeHashedDir(&b, escapedPath, objectPath)
 	b.WriteString(hashedMarker)
 	b.WriteString(hex.EncodeToString(h.Sum(sum[:0])))
 	if escapedExt != "" && len(escapedExt) <= maxExtBytes {
@@ -115,6 +105,23 @@ func hashedKey(escapedPath, escapedExt, objectPath, canonicalChain, ext string) 
 		b.WriteString(escapedExt)
 	}
 	return b.String()
+}
+
+// writeHashedDir writes the directory part of a hashed key: whole leading
+// segments of the object path while they fit, so a listing still shows
+// where the variant belongs (and a purge finds it).
+func writeHashedDir(b *strings.Builder, escapedPath, objectPath string) {
+	if objectPath == "" {
+		return
+	}
+	start := b.Len()
+	for seg := range strings.SplitSeq(escapedPath, "/") {
+		if len(seg) > maxSegmentBytes || b.Len()-start+len(seg)+1 > maxHashedPrefixBytes {
+			break
+		}
+		b.WriteString(seg)
+		b.WriteByte('/')
+	}
 }
 
 // longSegment reports whether a segment of key is too long for a file name.

@@ -19,6 +19,10 @@ type Memory struct {
 	size     int64                    // sum of entryCost of the entries kept
 	order    *list.List               // front = most recently used; values are *memEntry
 	byKey    map[string]*list.Element // key → element of order
+
+	// OnEvict, when set before the cache is used, is called for each entry
+	// dropped to make room (for metrics). It runs under the cache's lock.
+	OnEvict func()
 }
 
 type memEntry struct {
@@ -89,10 +93,20 @@ func (m *Memory) Put(ctx context.Context, key string, e *Entry) error {
 	}
 	for m.size+n > m.maxBytes {
 		m.remove(m.order.Back())
+		if m.OnEvict != nil {
+			m.OnEvict()
+		}
 	}
 	m.byKey[key] = m.order.PushFront(&memEntry{key: key, entry: *e})
 	m.size += n
 	return nil
+}
+
+// Size is the cost of the entries kept, in bytes.
+func (m *Memory) Size() int64 {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.size
 }
 
 func (m *Memory) remove(el *list.Element) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"runtime"
+	"time"
 
 	"golang.org/x/sync/semaphore"
 )
@@ -98,8 +99,9 @@ func (p *Processor) ProcessWith(ctx context.Context, src []byte, c *Chain, f For
 // source bounds memory under a flood: at most Workers+QueueLength sources
 // are held at once, and the rest are refused before any download.
 type Slot struct {
-	p    *Processor
-	used bool
+	p      *Processor
+	used   bool
+	waited time.Duration
 }
 
 // Reserve takes a queue place without waiting, or returns ErrOverloaded.
@@ -133,11 +135,13 @@ func (s *Slot) ProcessWith(ctx context.Context, src []byte, c *Chain, f Format, 
 		return nil, errors.New("transform: slot already used")
 	}
 	defer s.Release()
+	start := time.Now()
 	select {
 	case s.p.running <- struct{}{}:
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
+	s.waited = time.Since(start)
 	defer func() { <-s.p.running }()
 
 	if err := ctx.Err(); err != nil {
@@ -166,3 +170,13 @@ func (p *Processor) MemoryBudget() int64 { return p.budget }
 // Limits are the effective limits, defaults filled in: the caller can
 // refuse a source over MaxSourceBytes before fetching it.
 func (p *Processor) Limits() Limits { return p.limits }
+
+// Queued is how many reserved transformations are not running yet: those
+// fetching their source and those waiting for a worker.
+func (p *Processor) Queued() int { return max(len(p.admit)-len(p.running), 0) }
+
+// Running is how many transformations hold a worker now.
+func (p *Processor) Running() int { return len(p.running) }
+
+// Waited is how long Process waited for a worker (0 before Process).
+func (s *Slot) Waited() time.Duration { return s.waited }

@@ -68,3 +68,7 @@ func block(class string, on bool) {
 	}
 	C.vips_operation_block_set(name, state)
 }
+
+// TrackedMemory is the memory libvips has allocated and still holds
+// (vips_tracked_get_mem): pixel buffers of the images being processed.
+func TrackedMemory() int64 { return int64(C.vips_tracked_get_mem()) }
