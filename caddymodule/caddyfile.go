@@ -71,12 +71,12 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 		switch opt {
 		case "origin":
 			if !d.NextArg() {
-				return d.Err("image_cdn: origin needs a type (s3 or file)")
+				return d.Err("image_cdn: origin needs a type (s3, file, web or web_proxy)")
 			}
 			source := d.Val()
 			modID := "http.handlers.image_cdn.origins." + source
 			if _, err := caddy.GetModule(modID); err != nil {
-				return d.Errf("image_cdn: unknown origin type %q (want s3 or file)", source)
+				return d.Errf("image_cdn: unknown origin type %q (want s3, file, web or web_proxy)", source)
 			}
 			unm, err := caddyfile.UnmarshalModule(d, modID)
 			if err != nil {

@@ -44,7 +44,9 @@ func (h *Handler) deliver(w http.ResponseWriter, r *http.Request, req *request) 
 		}
 		if r.Method == http.MethodHead {
 			h.setObjectHeaders(w, req, info, o)
-			w.Header().Set("Content-Length", strconv.FormatInt(info.Size, 10))
+			if n := contentLength(info.Size); n != "" {
+				w.Header().Set("Content-Length", n)
+			}
 			w.WriteHeader(http.StatusOK)
 			return nil
 		}
@@ -72,7 +74,9 @@ func (h *Handler) deliver(w http.ResponseWriter, r *http.Request, req *request) 
 		status, length = http.StatusPartialContent, obj.Partial.Length()
 		w.Header().Set("Content-Range", obj.Partial.ContentRange())
 	}
-	w.Header().Set("Content-Length", strconv.FormatInt(length, 10))
+	if n := contentLength(length); n != "" { // unknown from a web origin: chunked
+		w.Header().Set("Content-Length", n)
+	}
 	w.WriteHeader(status)
 	h.stream(w, obj.Body, req.key)
 	return nil
@@ -152,10 +156,11 @@ func (h *Handler) setObjectHeaders(w http.ResponseWriter, req *request, info ori
 	hdr.Set("Cache-Status", "image_cdn; fwd=bypass")
 	// Objects are user content: never let a browser guess a more dangerous type.
 	hdr.Set("X-Content-Type-Options", "nosniff")
-	if ct := hdr.Get("Content-Type"); strings.HasPrefix(ct, "image/svg+xml") {
+	if ct := hdr.Get("Content-Type"); strings.HasPrefix(ct, "image/svg+xml") || isSandboxed(o) {
 		// An SVG opened directly is a document that can run script on this
-		// origin; as an <img> it never runs any, and this changes nothing.
-		hdr.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src data:; sandbox")
+		// origin, and so is anything a web proxy fetched from elsewhere; as
+		// an <img> it never runs any, and this changes nothing.
+		hdr.Set("Content-Security-Policy", sandboxCSP)
 	}
 	if c, ok := o.(canonicaler); ok {
 		if u := c.CanonicalURL(req.escapedPath); u != "" {

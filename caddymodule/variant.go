@@ -227,6 +227,10 @@ func (h *Handler) fetchSource(ctx context.Context, v *variant) ([]byte, origin.I
 	}
 	buf := bytes.NewBuffer(make([]byte, 0, obj.Size+bytes.MinRead))
 	if _, err := buf.ReadFrom(io.LimitReader(obj.Body, limit+1)); err != nil {
+		var oe *origin.Error
+		if errors.As(err, &oe) { // the origin's own verdict, e.g. over a web origin's max_size
+			return nil, origin.Info{}, fromOrigin("", err)
+		}
 		if ctx.Err() != nil {
 			return nil, origin.Info{}, fromOrigin("", &origin.Error{Kind: origin.Timeout, Code: "Timeout", Err: err})
 		}
