@@ -49,6 +49,7 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //		max_frames <n>               # default 256
 //
 //		result_storage s3 { … } | file <dir>
+//		source_storage s3 { … } | file <dir>   # originals from remote origins
 //		memory_cache <size>          # e.g. 256MiB; default off
 //		check_source [bool]          # regenerate stored variants whose source changed
 //	}
@@ -171,20 +172,25 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			if h.MaxFrames, err = intArg(d, 1); err != nil {
 				return err
 			}
-		case "result_storage":
+		case "result_storage", "source_storage":
 			if !d.NextArg() {
-				return d.Err("result_storage: needs a type (s3 or file)")
+				return d.Errf("%s: needs a type (s3 or file)", opt)
 			}
 			backend := d.Val()
-			modID := "http.handlers.image_cdn.result_storage." + backend
+			modID := "http.handlers.image_cdn." + opt + "." + backend
 			if _, err := caddy.GetModule(modID); err != nil {
-				return d.Errf("result_storage: unknown type %q (want s3 or file)", backend)
+				return d.Errf("%s: unknown type %q (want s3 or file)", opt, backend)
 			}
 			unm, err := caddyfile.UnmarshalModule(d, modID)
 			if err != nil {
 				return err
 			}
-			h.ResultStorageRaw = caddyconfig.JSONModuleObject(unm, "backend", backend, nil)
+			raw := caddyconfig.JSONModuleObject(unm, "backend", backend, nil)
+			if opt == "source_storage" {
+				h.SourceStorageRaw = raw
+			} else {
+				h.ResultStorageRaw = raw
+			}
 		default:
 			return d.Errf("image_cdn: unknown subdirective %q", opt)
 		}

@@ -78,7 +78,15 @@ func (h *Handler) deliver(w http.ResponseWriter, r *http.Request, req *request) 
 		w.Header().Set("Content-Length", n)
 	}
 	w.WriteHeader(status)
-	h.stream(w, obj.Body, req.key)
+	if obj.Partial != nil || !h.keepsSource(i) {
+		h.stream(w, obj.Body, req.key)
+		return nil
+	}
+	// A whole original from a remote origin: keep a copy on the way.
+	c := &sourceCopy{limit: h.processor.Limits().MaxSourceBytes}
+	if h.stream(w, io.TeeReader(obj.Body, c), req.key) && !c.over && (obj.Size < 0 || int64(c.buf.Len()) == obj.Size) {
+		h.keepSource(req.key, obj.Info, c.buf.Bytes())
+	}
 	return nil
 }
 
@@ -88,8 +96,8 @@ var copyBuffers = sync.Pool{New: func() any { b := make([]byte, 64<<10); return 
 
 // stream copies a body to the client. The status line is gone by now, so
 // a failure can only be logged; the short body (against Content-Length)
-// tells the client.
-func (h *Handler) stream(w io.Writer, body io.Reader, key string) {
+// tells the client. It reports whether the whole body went out.
+func (h *Handler) stream(w io.Writer, body io.Reader, key string) bool {
 	buf := copyBuffers.Get().(*[]byte)
 	defer copyBuffers.Put(buf)
 	// Copy through this buffer, never through w's ReadFrom: when w was
@@ -100,7 +108,9 @@ func (h *Handler) stream(w io.Writer, body io.Reader, key string) {
 		if c := h.logger.Check(zap.DebugLevel, "streaming interrupted"); c != nil {
 			c.Write(zap.String("key", key), zap.Error(err))
 		}
+		return false
 	}
+	return true
 }
 
 // stat finds the first origin that has the object, in preference order.

@@ -95,6 +95,12 @@ type Handler struct {
 	// Writes happen after the response, through a bounded queue.
 	ResultStorageRaw json.RawMessage `json:"result_storage,omitempty" caddy:"namespace=http.handlers.image_cdn.result_storage inline_key=backend"`
 
+	// SourceStorageRaw keeps originals fetched from remote origins (the
+	// web origins): a module in http.handlers.image_cdn.source_storage
+	// ("s3", "file"), asked before every origin and written after the
+	// response through the bounded write queue. See docs/delivery.md.
+	SourceStorageRaw json.RawMessage `json:"source_storage,omitempty" caddy:"namespace=http.handlers.image_cdn.source_storage inline_key=backend"`
+
 	// CheckSource makes a stored variant valid only while its source is
 	// unchanged: the source is stat'ed (HEAD) on every request and a
 	// changed ETag means the variant is made again. Needs ResultStorageRaw
@@ -112,6 +118,8 @@ type Handler struct {
 	// processorKey releases processor from the shared pool in Cleanup.
 	processorKey string
 	storage      resultstore.Store
+	// sources is source storage, also origins[0] when configured.
+	sources *sourceStore
 	memory       *resultstore.Memory
 	group        *resultstore.Group
 	// writes runs the result-storage writes after their responses; owned
@@ -154,6 +162,9 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	if err := h.provisionModules(ctx); err != nil {
 		return err
 	}
+	if err := h.provisionSourceStorage(ctx); err != nil {
+		return err
+	}
 	h.group = new(resultstore.Group)
 	if h.MemoryCache > 0 {
 		h.memory = resultstore.NewMemory(h.MemoryCache)
@@ -172,7 +183,7 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	if h.metrics, err = newMetrics(ctx.GetMetricsRegistry()); err != nil {
 		return err
 	}
-	if h.storage != nil {
+	if h.storage != nil || h.sources != nil {
 		h.writes = resultstore.NewWriteQueue(resultstore.WriteQueueConfig{
 			OnError: func(key string, err error) {
 				h.logger.Warn("result storage write failed", zap.String("key", key), zap.Error(err))

@@ -213,7 +213,7 @@ func (h *Handler) render(ctx context.Context, v *variant) (*resultstore.Entry, e
 
 // fetchSource downloads the source into memory, within the byte limit.
 func (h *Handler) fetchSource(ctx context.Context, v *variant) ([]byte, origin.Info, error) {
-	obj, _, err := h.open(ctx, v.req.key, origin.GetOptions{}, v.from)
+	obj, from, err := h.open(ctx, v.req.key, origin.GetOptions{}, v.from)
 	if err != nil {
 		return nil, origin.Info{}, err
 	}
@@ -238,6 +238,9 @@ func (h *Handler) fetchSource(ctx context.Context, v *variant) ([]byte, origin.I
 	}
 	if int64(buf.Len()) > limit {
 		return nil, origin.Info{}, limitError(fmt.Errorf("the source is over the %d-byte limit", limit))
+	}
+	if h.keepsSource(from) {
+		h.keepSource(v.req.key, obj.Info, buf.Bytes())
 	}
 	return buf.Bytes(), obj.Info, nil
 }

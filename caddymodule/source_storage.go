@@ -1,0 +1,161 @@
+package caddymodule
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/caddyserver/caddy/v2"
+	"go.uber.org/zap"
+
+	"github.com/image-cdn/image_cdn/origin"
+	"github.com/image-cdn/image_cdn/resultstore"
+)
+
+func init() {
+	caddy.RegisterModule(FileSourceStorage{})
+	caddy.RegisterModule(S3SourceStorage{})
+}
+
+// FileSourceStorage keeps originals fetched from remote origins in a local
+// directory: `source_storage file <dir>`. Same settings as result_storage
+// file.
+type FileSourceStorage struct{ FileResultStorage }
+
+// CaddyModule returns the Caddy module information.
+func (FileSourceStorage) CaddyModule() caddy.ModuleInfo {
+	return caddy.ModuleInfo{
+		ID:  "http.handlers.image_cdn.source_storage.file",
+		New: func() caddy.Module { return new(FileSourceStorage) },
+	}
+}
+
+// S3SourceStorage keeps originals fetched from remote origins in an
+// S3-compatible bucket (imagor's S3_STORAGE_*): `source_storage s3 { … }`,
+// with the settings of result_storage s3 (bucket or *, folder, acl,
+// endpoint, region, credentials).
+type S3SourceStorage struct{ S3ResultStorage }
+
+// CaddyModule returns the Caddy module information.
+func (S3SourceStorage) CaddyModule() caddy.ModuleInfo {
+	return caddy.ModuleInfo{
+		ID:  "http.handlers.image_cdn.source_storage.s3",
+		New: func() caddy.Module { return new(S3SourceStorage) },
+	}
+}
+
+// sourceKey is where an original is kept: beside its variants' keys in
+// resultstore's scheme (so a purge of the object's prefix drops it too),
+// under a chain no transformation can spell.
+func sourceKey(objectPath string) string {
+	return resultstore.Key(objectPath, "", "original")
+}
+
+// sourceStore is source storage seen as the first origin of the
+// preference list. It never fails a request: a missing, unreadable or
+// failing store is a miss, and the next origins are asked.
+type sourceStore struct {
+	store  resultstore.Store
+	logger *zap.Logger
+}
+
+func (s *sourceStore) Name() string { return "source_storage" }
+
+func (s *sourceStore) Stat(ctx context.Context, key string) (origin.Info, error) {
+	// The stores keep no length in their metadata: a stat reads the copy.
+	obj, err := s.Get(ctx, key, origin.GetOptions{})
+	if err != nil {
+		return origin.Info{}, err
+	}
+	obj.Body.Close()
+	return obj.Info, nil
+}
+
+func (s *sourceStore) Get(ctx context.Context, key string, opts origin.GetOptions) (*origin.Object, error) {
+	e, err := s.store.Get(ctx, sourceKey(key))
+	if err != nil {
+		if !errors.Is(err, resultstore.ErrNotFound) {
+			s.logger.Warn("source storage read failed; asking the origins", zap.String("key", key), zap.Error(err))
+		}
+		return nil, &origin.Error{Kind: origin.NotFound, Code: "ENOENT", Err: err}
+	}
+	size := int64(len(e.Body))
+	obj := &origin.Object{Info: origin.Info{Size: size, ContentType: e.ContentType, ETag: e.ETag, LastModified: e.LastModified}}
+	body := e.Body
+	if opts.Range != nil {
+		span, ok := opts.Range.Resolve(size)
+		if !ok {
+			return nil, &origin.Error{Kind: origin.RangeNotSatisfiable, Code: "InvalidRange", Err: errors.New("range outside the object")}
+		}
+		obj.Partial, body = &span, body[span.Start:span.End+1]
+	}
+	obj.Body = io.NopCloser(bytes.NewReader(body))
+	return obj, nil
+}
+
+// provisionSourceStorage loads source_storage and puts it first in the
+// preference list.
+func (h *Handler) provisionSourceStorage(ctx caddy.Context) error {
+	if h.SourceStorageRaw == nil {
+		return nil
+	}
+	mod, err := ctx.LoadModule(h, "SourceStorageRaw")
+	if err != nil {
+		return fmt.Errorf("loading source_storage: %w", err)
+	}
+	store, ok := mod.(resultstore.Store)
+	if !ok {
+		return fmt.Errorf("source_storage: module %T is not a store", mod)
+	}
+	h.sources = &sourceStore{store: store, logger: h.logger}
+	h.origins = append([]Origin{h.sources}, h.origins...)
+	return nil
+}
+
+// keepsSource reports whether an object served by origin i should be
+// copied into source storage: it came from a remote origin.
+func (h *Handler) keepsSource(i int) bool {
+	return h.sources != nil && i < len(h.origins) && isRemote(h.origins[i])
+}
+
+// keepSource writes an original into source storage after the response,
+// through the bounded write queue; a failure is only logged.
+func (h *Handler) keepSource(key string, info origin.Info, body []byte) {
+	e := &resultstore.Entry{Body: body, ContentType: info.ContentType, ETag: info.ETag, SourceETag: info.ETag, LastModified: info.LastModified}
+	k := sourceKey(key)
+	h.writes.Enqueue(k, func(ctx context.Context) error { return h.sources.store.Put(ctx, k, e) })
+}
+
+// sourceCopy collects a streamed original for source storage, up to
+// limit bytes; past it the copy is abandoned and the stream goes on.
+type sourceCopy struct {
+	buf   bytes.Buffer
+	limit int64
+	over  bool
+}
+
+func (c *sourceCopy) Write(p []byte) (int, error) {
+	if !c.over && int64(c.buf.Len()+len(p)) <= c.limit {
+		c.buf.Write(p)
+	} else {
+		c.over = true
+		c.buf = bytes.Buffer{}
+	}
+	return len(p), nil
+}
+
+// Purge drops the stored copy of one original (resultstore.Purger).
+func (s *sourceStore) Purge(ctx context.Context, objectPath string) (int, error) {
+	d, ok := s.store.(prefixDeleter)
+	if !ok {
+		return 0, nil
+	}
+	return d.DeletePrefix(ctx, sourceKey(objectPath))
+}
+
+// prefixDeleter is what purging needs of a store.
+type prefixDeleter interface {
+	DeletePrefix(ctx context.Context, prefix string) (int, error)
+}
