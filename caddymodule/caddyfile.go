@@ -47,6 +47,9 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //		max_source_pixels <n>        # default 100000000 (100 MP); "100MP" also reads
 //		max_output_dimension <px>    # default 16384
 //		max_frames <n>               # default 256
+//		max_steps <n>                # steps in one chain; default 20
+//		max_cost <n>                 # estimated cost of one chain; default 80
+//		memory_budget <size>         # memory all running transforms may hold; default 1GiB
 //
 //		result_storage s3 { … } | file <dir>
 //		source_storage s3 { … } | file <dir>   # originals from remote origins
@@ -170,6 +173,18 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			}
 		case "max_frames":
 			if h.MaxFrames, err = intArg(d, 1); err != nil {
+				return err
+			}
+		case "max_steps":
+			if h.MaxSteps, err = intArg(d, 1); err != nil {
+				return err
+			}
+		case "max_cost":
+			if h.MaxCost, err = intArg(d, 1); err != nil {
+				return err
+			}
+		case "memory_budget":
+			if h.MemoryBudget, err = sizeArg(d); err != nil {
 				return err
 			}
 		case "result_storage", "source_storage":

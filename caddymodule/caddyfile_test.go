@@ -43,6 +43,9 @@ func TestUnmarshalCaddyfileErrors(t *testing.T) {
 		{"named twice", "image_cdn {\n named a w-1\n named a w-2\n}", `named: "a" defined more than once`},
 		{"avif not bool", "image_cdn {\n avif yes please\n}", "avif: takes at most one value"},
 		{"workers zero", "image_cdn {\n workers 0\n}", "workers: want a whole number ≥ 1"},
+		{"max_steps zero", "image_cdn {\n max_steps 0\n}", "max_steps: want a whole number ≥ 1"},
+		{"max_cost not a number", "image_cdn {\n max_cost lots\n}", "max_cost:"},
+		{"memory_budget not a size", "image_cdn {\n memory_budget big\n}", "memory_budget: want a size"},
 		{"queue negative", "image_cdn {\n queue -1\n}", "queue: want a whole number ≥ 0"},
 		{"bad size", "image_cdn {\n memory_cache lots\n}", `memory_cache: want a size such as 64MiB, got "lots"`},
 		{"bad pixels", "image_cdn {\n max_source_pixels many\n}", "max_source_pixels: want a pixel count"},
@@ -124,6 +127,9 @@ func TestAdapt(t *testing.T) {
 			max_source_pixels 50MP
 			max_output_dimension 4096
 			max_frames 10
+			max_steps 30
+			max_cost 120
+			memory_budget 512MiB
 			result_storage s3 {
 				bucket   variants
 				folder   /v/
@@ -186,7 +192,8 @@ func TestAdapt(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := `{"avif":true,"cache_control":"public, max-age=60","check_source":true,"handler":"image_cdn",` +
-		`"max_frames":10,"max_output_dimension":4096,"max_source_bytes":33554432,"max_source_pixels":50000000,"memory_cache":67108864,` +
+		`"max_cost":120,"max_frames":10,"max_output_dimension":4096,"max_source_bytes":33554432,"max_source_pixels":50000000,"max_steps":30,` +
+		`"memory_budget":536870912,"memory_cache":67108864,` +
 		`"named":{"banner":"w-1200,ar-16-9","thumb":"w-200,h-200,c-at_max"},"not_found_max_age":10000000000,"origins":[` +
 		`{"access_key_id":"{env.AK}","bucket":"photos","canonical":"https://cdn.example.com/ik","endpoint":"https://s3.wasabisys.com","folder":"/images/","max_retries":1,"name":"primary","path_style":true,"region":"eu-central-1","secret_access_key":"{file./run/secret}","session_token":"tok","source":"s3","timeout":3000000000},` +
 		`{"name":"routed","router":{"allow":["tenant-*"],"default":{"name":"fallback-a"},"fallbacks":[{"name":"b1","path_style":false,"region":"us-west-2"}],"pattern":"^(?P\u003cbucket\u003e[^/]+)/(?P\u003cpath\u003e.+)$","rules":[{"bucket":{"access_key_id":"ak2","endpoint":"http://127.0.0.1:9000","name":"bucket-sg","path_style":true,"secret_access_key":"sk2"},"match":"sg"}]},"source":"s3"},` +

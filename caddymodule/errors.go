@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"go.uber.org/zap"
 
@@ -73,7 +74,7 @@ func fromOrigin(name string, err error) *clientError {
 // handle_errors (if any) writes the body. A client that went away is
 // logged as 499 in the access log, as reverse_proxy does, and not as an
 // error. nil stays nil.
-func (h *Handler) respondError(w http.ResponseWriter, err error) error {
+func (h *Handler) respondError(w http.ResponseWriter, r *http.Request, err error) error {
 	if err == nil {
 		return nil
 	}
@@ -90,16 +91,52 @@ func (h *Handler) respondError(w http.ResponseWriter, err error) error {
 	}
 	hdr.Set("Ik-Error", headerSafe(ce.Error()))
 	hdr.Set("Cache-Control", h.errorCacheControl(ce.status))
+	level, msg := zap.DebugLevel, "request refused"
 	if ce.status >= 500 {
-		if c := h.logger.Check(zap.WarnLevel, "request failed"); c != nil {
-			c.Write(zap.Int("status", ce.status), zap.String("code", ce.code), zap.Error(ce.cause))
-		}
-	} else if c := h.logger.Check(zap.DebugLevel, "request refused"); c != nil {
-		c.Write(zap.Int("status", ce.status), zap.String("code", ce.code), zap.Error(ce.cause))
+		level, msg = zap.WarnLevel, "request failed"
+	}
+	if c := h.logger.Check(level, msg); c != nil {
+		c.Write(zap.Int("status", ce.status), zap.String("code", ce.code), zap.String("request_id", requestID(r)),
+			zap.String("uri", r.RequestURI), zap.String("detail", detail(ce.cause)))
 	}
 	// The error handed to Caddy carries only the safe text: Caddy logs it
 	// and handle_errors may show it as {err.message}.
 	return caddyhttp.Error(ce.status, errors.New(ce.Error()))
+}
+
+// requestID is Caddy's id of the request ({http.request.uuid}), so a log
+// line can be matched with the access log and the client's report.
+func requestID(r *http.Request) string {
+	if repl, ok := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer); ok {
+		return repl.ReplaceAll("{http.request.uuid}", "")
+	}
+	return ""
+}
+
+// detail is the whole story of a failure for the log: the message of
+// every error in its chain, including causes the client never sees (an
+// origin's message, libvips' text).
+func detail(err error) string {
+	var parts []string
+	for err != nil {
+		parts = append(parts, err.Error())
+		if len(parts) == 8 {
+			break
+		}
+		err = errors.Unwrap(err)
+	}
+	// An outer message usually includes its cause's text; a cause is
+	// added only when it says something more.
+	out := ""
+	for _, p := range parts {
+		if !strings.Contains(out, p) {
+			if out != "" {
+				out += " | "
+			}
+			out += p
+		}
+	}
+	return out
 }
 
 // statusClientClosed is nginx's and Caddy's reverse_proxy's status for a
@@ -153,6 +190,11 @@ func fromTransform(err error) error {
 		return &clientError{status: http.StatusBadRequest, code: "ELIMIT", msg: te.Error(), cause: err}
 	case transform.Unsupported:
 		return &clientError{status: http.StatusBadRequest, code: "EUNSUPPORTED", msg: te.Error(), cause: err}
+	case transform.Corrupt:
+		// The source itself is broken (truncated, header only, damaged):
+		// never cached, here or downstream (every error is no-store), and
+		// never stored, since render only stores successes.
+		return &clientError{status: http.StatusUnprocessableEntity, code: "ECORRUPT", msg: te.Error(), cause: err}
 	case transform.Overloaded:
 		return &clientError{status: http.StatusServiceUnavailable, code: "EOVERLOADED", msg: te.Error(), cause: err,
 			header: http.Header{"Retry-After": {"1"}}}

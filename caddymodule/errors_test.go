@@ -53,6 +53,8 @@ func TestFromTransform(t *testing.T) {
 		{&transform.Error{Kind: transform.Invalid, Param: "w", Msg: "bad"}, 400, "ETRANSFORM", false},
 		{&transform.Error{Kind: transform.Limit, Msg: "too big"}, 400, "ELIMIT", false},
 		{&transform.Error{Kind: transform.Unsupported, Msg: "no"}, 400, "EUNSUPPORTED", false},
+		{&transform.Error{Kind: transform.Corrupt, Msg: "the source image is damaged or truncated"}, 422, "ECORRUPT", false},
+		{&transform.Error{Kind: transform.Limit, Param: "max_steps", Msg: "more than 20 steps"}, 400, "ELIMIT", false},
 		{transform.ErrOverloaded, 503, "EOVERLOADED", true},
 		{fmt.Errorf("x: %w", context.DeadlineExceeded), 503, "ETIMEOUT", true},
 		{errors.New("libvips said something"), 500, "EINTERNAL", false},
@@ -90,7 +92,7 @@ func TestRespondError(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			h.NotFoundMaxAge = caddy.Duration(tt.notFoundAge)
 			w := httptest.NewRecorder()
-			err := h.respondError(w, tt.err)
+			err := h.respondError(w, httptest.NewRequest("GET", "/x.jpg", nil), tt.err)
 			var he caddyhttp.HandlerError
 			if !errors.As(err, &he) || he.StatusCode != tt.status {
 				t.Fatalf("returned %v, want a caddyhttp error with status %d", err, tt.status)
@@ -112,7 +114,7 @@ func TestRespondError(t *testing.T) {
 	}
 	t.Run("client gone is 499, not an error", func(t *testing.T) {
 		w := httptest.NewRecorder()
-		if err := h.respondError(w, fmt.Errorf("waiting: %w", context.Canceled)); err != nil {
+		if err := h.respondError(w, httptest.NewRequest("GET", "/x.jpg", nil), fmt.Errorf("waiting: %w", context.Canceled)); err != nil {
 			t.Errorf("returned %v", err)
 		}
 		if w.Code != statusClientClosed || w.Header().Get("Ik-Error") != "" {
@@ -121,7 +123,7 @@ func TestRespondError(t *testing.T) {
 	})
 	t.Run("nil stays nil", func(t *testing.T) {
 		w := httptest.NewRecorder()
-		if err := h.respondError(w, nil); err != nil || len(w.Header()) != 0 {
+		if err := h.respondError(w, httptest.NewRequest("GET", "/x.jpg", nil), nil); err != nil || len(w.Header()) != 0 {
 			t.Errorf("= %v, headers %v", err, w.Header())
 		}
 	})

@@ -90,6 +90,25 @@ type Handler struct {
 	// output. Default: 256.
 	MaxFrames int `json:"max_frames,omitempty"`
 
+	// MaxSteps bounds the steps of one request's chain, named
+	// transformations expanded; checked right after parsing, before any
+	// fetch (400 ELIMIT). Default: 20 (transform.DefaultMaxSteps).
+	MaxSteps int `json:"max_steps,omitempty"`
+
+	// MaxCost bounds the estimated cost of one request's chain (each step
+	// weighted by its operations: a blur or sharpen costs more than a
+	// crop); checked before any fetch (400 ELIMIT). Default: 80
+	// (transform.DefaultMaxCost). See docs/limits.md.
+	MaxCost int `json:"max_cost,omitempty"`
+
+	// MemoryBudget is the memory, in bytes, that running transformations
+	// may hold together, estimated per request from the source's header
+	// before decoding. A request waits for its share (within the
+	// transform timeout); one that would need more than the whole budget is
+	// refused (400 ELIMIT). Shared by every handler with the same pool
+	// settings. Default: 1 GiB (transform.DefaultMemoryBudget).
+	MemoryBudget int64 `json:"memory_budget,omitempty"`
+
 	// ResultStorageRaw keeps variants once made: a module in the
 	// http.handlers.image_cdn.result_storage namespace ("s3", "file").
 	// Writes happen after the response, through a bounded queue.
@@ -120,8 +139,8 @@ type Handler struct {
 	storage      resultstore.Store
 	// sources is source storage, also origins[0] when configured.
 	sources *sourceStore
-	memory       *resultstore.Memory
-	group        *resultstore.Group
+	memory  *resultstore.Memory
+	group   *resultstore.Group
 	// writes runs the result-storage writes after their responses; owned
 	// by this handler and closed in Cleanup.
 	writes  *resultstore.WriteQueue
@@ -247,13 +266,16 @@ func (h *Handler) processorConfig() transform.Config {
 		}
 	}
 	return transform.Config{
-		Workers:     h.Workers,
-		QueueLength: queue,
+		Workers:      h.Workers,
+		QueueLength:  queue,
+		MemoryBudget: h.MemoryBudget,
 		Limits: transform.Limits{
 			MaxSourceBytes:     h.MaxSourceBytes,
 			MaxSourcePixels:    h.MaxSourcePixels,
 			MaxOutputDimension: h.MaxOutputDimension,
 			MaxFrames:          h.MaxFrames,
+			MaxSteps:           h.MaxSteps,
+			MaxCost:            h.MaxCost,
 		},
 	}
 }
@@ -297,7 +319,7 @@ func (h *Handler) Cleanup() error {
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, _ caddyhttp.Handler) error {
 	rec := &statusRecorder{ResponseWriter: w}
 	src, err := h.serve(rec, r)
-	err = h.respondError(rec, err)
+	err = h.respondError(rec, r, err)
 	h.metrics.observe(rec.status, src, err)
 	return err
 }

@@ -43,7 +43,8 @@ func sharedProcessor(cfg transform.Config) (*transform.Processor, string, error)
 	return v.(pooledProcessor).Processor, key, nil
 }
 
-// parseChain reads the path and query chains; nil means no transformation.
+// parseChain reads the path and query chains and checks them against the
+// request budget; nil means no transformation.
 func (h *Handler) parseChain(req *request) (*transform.Chain, error) {
 	if !req.hasTransform() {
 		return nil, nil
@@ -53,6 +54,11 @@ func (h *Handler) parseChain(req *request) (*transform.Chain, error) {
 	}
 	chain, err := transform.Parse(req.pathChain, req.queryChain, transform.ParseOptions{Named: h.Named, RestrictUnnamed: h.RestrictUnnamed})
 	if err != nil {
+		return nil, fromTransform(err)
+	}
+	// The request budget (max_steps, max_cost) is decided here, before
+	// anything is fetched.
+	if err := transform.CheckBudget(chain, h.processor.Limits()); err != nil {
 		return nil, fromTransform(err)
 	}
 	return chain, nil

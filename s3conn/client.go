@@ -74,9 +74,30 @@ func credentialsFor(cfg Config, transport http.RoundTripper) *credentials.Creden
 // asking for it would only earn a 400 (KeyTooLongError) from the server.
 const maxKeyBytes = 1024
 
-func tooLong(bucket, key string) error {
-	return &origin.Error{Kind: origin.NotFound, Code: "KeyTooLongError",
-		Err: fmt.Errorf("%s: key of %d bytes is over S3's %d", bucket, len(key), maxKeyBytes)}
+// checkKey refuses, as not found and without a request, keys that no
+// object of ours can have: over S3's length, with control characters (which
+// S3's XML cannot list and file-backed servers refuse, some with a 500), or
+// with "." or ".." segments (file-backed servers resolve or refuse them, so
+// such a key either aliases another object or is a traversal attempt).
+func checkKey(bucket, key string) error {
+	why := ""
+	switch {
+	case len(key) > maxKeyBytes:
+		why = fmt.Sprintf("key of %d bytes is over S3's %d", len(key), maxKeyBytes)
+	case strings.ContainsFunc(key, func(r rune) bool { return r < 0x20 || r == 0x7f }):
+		why = "key has a control character"
+	default:
+		for _, seg := range strings.Split(key, "/") {
+			if seg == "." || seg == ".." {
+				why = "key has a . or .. segment"
+				break
+			}
+		}
+	}
+	if why == "" {
+		return nil
+	}
+	return &origin.Error{Kind: origin.NotFound, Code: "NoSuchKey", Err: fmt.Errorf("%s: %s", bucket, why)}
 }
 
 // errHeaderTimeout is the cancellation cause when the origin is too slow.
@@ -85,8 +106,8 @@ var errHeaderTimeout = errors.New("timed out waiting for the origin's response h
 // Get opens an object, or the requested range of it. The returned body
 // streams from the origin; the caller must close it.
 func (c *Client) Get(ctx context.Context, bucket, key string, opts origin.GetOptions) (*origin.Object, error) {
-	if len(key) > maxKeyBytes {
-		return nil, tooLong(bucket, key)
+	if err := checkKey(bucket, key); err != nil {
+		return nil, err
 	}
 	var gopts minio.GetObjectOptions
 	if r := opts.Range; r != nil {
@@ -132,8 +153,8 @@ func (c *Client) Get(ctx context.Context, bucket, key string, opts origin.GetOpt
 
 // Stat returns an object's metadata with a HEAD request.
 func (c *Client) Stat(ctx context.Context, bucket, key string) (origin.Info, error) {
-	if len(key) > maxKeyBytes {
-		return origin.Info{}, tooLong(bucket, key)
+	if err := checkKey(bucket, key); err != nil {
+		return origin.Info{}, err
 	}
 	ctx, cancel := context.WithTimeoutCause(ctx, c.headerTimeout(), errHeaderTimeout)
 	defer cancel()

@@ -117,3 +117,33 @@ func TestStoredEncoding(t *testing.T) {
 		}
 	}
 }
+
+// TestCheckKey: keys no object can have are not found before any request.
+func TestCheckKey(t *testing.T) {
+	tests := []struct {
+		key string
+		ok  bool
+	}{
+		{"a/b.jpg", true},
+		{"a b/+#?%[]&=.jpg", true},
+		{"a/..b/c..d/.e", true},
+		{strings.Repeat("k", 1024), true},
+		{strings.Repeat("k", 1025), false},
+		{"a/\x00.png", false},
+		{"a\nb.jpg", false},
+		{"a\x7f", false},
+		{"../../etc/passwd", false},
+		{"a/./b.jpg", false},
+		{"a/..", false},
+	}
+	for _, tt := range tests {
+		err := checkKey("bucket", tt.key)
+		var oe *origin.Error
+		switch {
+		case tt.ok && err != nil:
+			t.Errorf("checkKey(%.40q) = %v, want nil", tt.key, err)
+		case !tt.ok && (!errors.As(err, &oe) || oe.Kind != origin.NotFound):
+			t.Errorf("checkKey(%.40q) = %v, want a NotFound origin.Error", tt.key, err)
+		}
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"hash/crc32"
 	"strings"
 	"testing"
@@ -356,6 +357,9 @@ func TestSVGScan(t *testing.T) {
 		{"external fill", svg(`<rect width="10" height="10" fill="url(http://127.0.0.1/#p)"/>`), Unsupported},
 		{"entity", []byte(`<?xml version="1.0"?><!DOCTYPE svg [<!ENTITY a "aaaaaaaaaa">]><svg xmlns="http://www.w3.org/2000/svg" width="10" height="10">&a;</svg>`), Unsupported},
 		{"uses", svg(`<defs><rect id="r" width="1" height="1"/></defs>` + strings.Repeat(`<use href="#r"/>`, 300)), Limit},
+		{"nested uses, 100 instances", svg(nestedUses(2, 10)), 0},
+		{"use fan-out, 10^8 instances", svg(nestedUses(8, 10)), Limit},
+		{"use cycle", svg(`<defs><g id="a"><use href="#b"/></g><g id="b"><use href="#a"/></g></defs><use href="#a"/>`), Limit},
 		{"not XML", []byte(`<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><rect></svg>`), Corrupt},
 	}
 	for _, tt := range tests {
@@ -372,6 +376,22 @@ func TestSVGScan(t *testing.T) {
 			t.Errorf("%s: took %v", tt.name, d)
 		}
 	}
+}
+
+// nestedUses is levels of groups, each holding n <use> of the level below:
+// n^levels rectangles once expanded, from levels×n elements.
+func nestedUses(levels, n int) string {
+	var b strings.Builder
+	b.WriteString(`<defs><g id="u0"><rect width="1" height="1"/></g>`)
+	for l := 1; l <= levels; l++ {
+		fmt.Fprintf(&b, `<g id="u%d">`, l)
+		for range n {
+			fmt.Fprintf(&b, `<use href="#u%d"/>`, l-1)
+		}
+		b.WriteString(`</g>`)
+	}
+	fmt.Fprintf(&b, `</defs><use href="#u%d"/>`, levels)
+	return b.String()
 }
 
 func writeChunk(b *bytes.Buffer, typ string, data []byte) {

@@ -17,11 +17,15 @@ import (
 // tree, entity declarations, and references to anything outside the
 // document (files, URLs, inline data images), which librsvg would load.
 const (
-	svgMaxBytes      = 8 << 20
-	svgMaxElements   = 20_000
-	svgMaxDepth      = 64
-	svgMaxFilterOps  = 16  // fe* primitives in the whole document
-	svgMaxUses       = 256 // <use> elements; each may instance a whole subtree
+	svgMaxBytes     = 8 << 20
+	svgMaxElements  = 20_000
+	svgMaxDepth     = 64
+	svgMaxFilterOps = 16  // fe* primitives in the whole document
+	svgMaxUses      = 256 // <use> elements; each may instance a whole subtree
+	// svgMaxInstances bounds the elements librsvg would instantiate once
+	// every <use> is expanded: ten levels of ten <use> each are only 100
+	// elements in the file but 10¹⁰ to render.
+	svgMaxInstances  = 50_000
 	svgMaxAttrLength = 64 << 10
 )
 
@@ -62,6 +66,7 @@ func scanSVG(b []byte) (st svgStats, _ error) {
 		return nil, errors.New("unsupported encoding")
 	}
 	var elements, depth, uses int
+	refs := newSVGRefs()
 	for {
 		tok, err := d.Token()
 		if err == io.EOF {
@@ -91,6 +96,7 @@ func scanSVG(b []byte) (st svgStats, _ error) {
 					return st, limitf("svg", "the SVG has more than %d <use> elements", svgMaxUses)
 				}
 			}
+			refs.open(t)
 			for _, a := range t.Attr {
 				if a.Name.Local == "filter" || (a.Name.Local == "style" && strings.Contains(a.Value, "filter")) {
 					st.filterRefs++
@@ -104,6 +110,7 @@ func scanSVG(b []byte) (st svgStats, _ error) {
 			}
 		case xml.EndElement:
 			depth--
+			refs.close()
 		case xml.CharData:
 			if strings.Contains(string(t), "@import") || externalURL(string(t)) {
 				return st, unsupportedf("SVG references to other files or URLs are not allowed")
@@ -121,7 +128,93 @@ func scanSVG(b []byte) (st svgStats, _ error) {
 	if elements == 0 {
 		return st, corrupt("the source SVG has no elements", nil)
 	}
+	if refs.instances() > svgMaxInstances {
+		return st, limitf("svg", "the SVG's <use> references expand to more than %d elements", svgMaxInstances)
+	}
 	return st, nil
+}
+
+// svgRefs counts what <use> references expand to. Each element with an id
+// remembers how many elements its subtree holds and which ids the <use>
+// elements inside it reference; an instance of it costs its own elements
+// plus an instance of each of those.
+type svgRefs struct {
+	stack []svgNode // the elements being read, innermost last
+	byID  map[string]svgNode
+	root  svgNode
+}
+
+type svgNode struct {
+	id       string
+	elements int
+	uses     []string
+}
+
+func newSVGRefs() *svgRefs { return &svgRefs{byID: map[string]svgNode{}} }
+
+func (r *svgRefs) open(t xml.StartElement) {
+	n := svgNode{elements: 1}
+	for _, a := range t.Attr {
+		switch {
+		case a.Name.Local == "id":
+			n.id = a.Value
+		case t.Name.Local == "use" && a.Name.Local == "href":
+			if id, ok := strings.CutPrefix(strings.TrimSpace(a.Value), "#"); ok {
+				n.uses = append(n.uses, id)
+			}
+		}
+	}
+	r.stack = append(r.stack, n)
+}
+
+func (r *svgRefs) close() {
+	if len(r.stack) == 0 {
+		return
+	}
+	n := r.stack[len(r.stack)-1]
+	r.stack = r.stack[:len(r.stack)-1]
+	if n.id != "" {
+		r.byID[n.id] = n
+	}
+	parent := &r.root
+	if len(r.stack) > 0 {
+		parent = &r.stack[len(r.stack)-1]
+	}
+	parent.elements += n.elements
+	parent.uses = append(parent.uses, n.uses...)
+}
+
+// instances is the number of elements the document renders with every
+// <use> expanded, saturating just above svgMaxInstances; a reference cycle
+// counts as too many.
+func (r *svgRefs) instances() int {
+	const over = svgMaxInstances + 1
+	memo := map[string]int{}
+	var weigh func(n svgNode, seen map[string]bool) int
+	weigh = func(n svgNode, seen map[string]bool) int {
+		total := n.elements
+		for _, id := range n.uses {
+			target, ok := r.byID[id]
+			if !ok {
+				continue
+			}
+			w, done := memo[id]
+			if !done {
+				if seen[id] {
+					return over
+				}
+				seen[id] = true
+				w = weigh(target, seen)
+				delete(seen, id)
+				memo[id] = w
+			}
+			if total += w; total > over {
+				return over
+			}
+		}
+		return total
+	}
+	return weigh(r.root, map[string]bool{})
 }
 
 // external reports an attribute that makes librsvg load something from
