@@ -34,6 +34,9 @@ func (h *Handler) deliver(w http.ResponseWriter, r *http.Request, req *request) 
 			return err
 		}
 		o := h.origins[i]
+		if err := checkPrivate(req, info); err != nil {
+			return err
+		}
 		switch evaluate(r, info.ETag, info.LastModified) {
 		case notModified:
 			h.setObjectHeaders(w, req, info, o)
@@ -67,6 +70,9 @@ func (h *Handler) deliver(w http.ResponseWriter, r *http.Request, req *request) 
 		return err
 	}
 	defer obj.Body.Close()
+	if err := checkPrivate(req, obj.Info); err != nil {
+		return err
+	}
 
 	h.setObjectHeaders(w, req, obj.Info, h.origins[i])
 	status, length := http.StatusOK, obj.Size
@@ -160,6 +166,7 @@ func (h *Handler) setObjectHeaders(w http.ResponseWriter, req *request, info ori
 	if info.ContentDisposition != "" {
 		hdr.Set("Content-Disposition", info.ContentDisposition)
 	}
+	attachment(hdr, req)
 	hdr.Set("Accept-Ranges", "bytes")
 	hdr.Set("Cache-Control", h.CacheControl)
 	// RFC 9211: objects as stored are not cached here, only relayed.

@@ -335,6 +335,10 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) (source, error) 
 	if err := h.checkSignature(r); err != nil { // ik-s / ik-t
 		return sourceNone, err
 	}
+	req.signed = len(h.signKeys) > 0
+	if err := takeDefaultImage(req); err != nil { // di-: the image for a missing source
+		return sourceNone, err
+	}
 	chain, err := h.parseChain(req) // the tr chain, checked before any fetch
 	if err != nil {
 		return sourceNone, err
@@ -342,6 +346,16 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) (source, error) 
 	if err := allowMethod(r); err != nil { // GET and HEAD only
 		return sourceNone, err
 	}
+	serve := func(w http.ResponseWriter, req *request) (source, error) { return h.serveObject(w, r, req, chain) }
+	src, err := serve(w, req)
+	if req.defaultKey != "" && isNotFound(err) {
+		return h.serveDefault(w, r, req, serve)
+	}
+	return src, err
+}
+
+// serveObject answers for one object key: as stored, or transformed.
+func (h *Handler) serveObject(w http.ResponseWriter, r *http.Request, req *request, chain *transform.Chain) (source, error) {
 	if chain == nil || chain.Original() { // no transformation: stream as stored
 		return sourceOrigin, h.deliver(w, r, req)
 	}

@@ -206,6 +206,11 @@ func (h *Handler) render(ctx context.Context, v *variant) (*resultstore.Entry, e
 		SourceETag:   info.ETag,
 		LastModified: info.LastModified,
 	}
+	if isPrivate(info) {
+		// Never cached: a cache hit is served before any origin is asked,
+		// so it could not tell a private source from a public one.
+		return e, nil
+	}
 	if h.memory != nil {
 		_ = h.memory.Put(ctx, v.storeKey, e)
 	}
@@ -224,6 +229,9 @@ func (h *Handler) fetchSource(ctx context.Context, v *variant) ([]byte, origin.I
 		return nil, origin.Info{}, err
 	}
 	defer obj.Body.Close()
+	if err := checkPrivate(v.req, obj.Info); err != nil {
+		return nil, origin.Info{}, err
+	}
 	if t := transform.SourceType(obj.ContentType, v.req.key); !transform.IsImageType(t) {
 		return nil, origin.Info{}, notAnImage(t)
 	}
@@ -275,6 +283,7 @@ func (h *Handler) setVariantHeaders(w http.ResponseWriter, v *variant, e *result
 	hdr.Set("Cache-Control", h.CacheControl)
 	hdr.Set("X-Content-Type-Options", "nosniff")
 	hdr.Set("Cache-Status", "image_cdn; "+cacheStatus)
+	attachment(hdr, v.req)
 	if v.negotiated {
 		hdr.Add("Vary", "Accept")
 	}
