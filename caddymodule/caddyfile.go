@@ -53,6 +53,7 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //
 //		result_storage s3 { … } | file <dir>
 //		source_storage s3 { … } | file <dir>   # originals from remote origins
+//		rewrite cloudinary | imgix   # other CDNs' URLs onto the same pipeline
 //		memory_cache <size>          # e.g. 256MiB; default off
 //		check_source [bool]          # regenerate stored variants whose source changed
 //	}
@@ -87,6 +88,13 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 				return err
 			}
 			h.OriginsRaw = append(h.OriginsRaw, caddyconfig.JSONModuleObject(unm, "source", source, nil))
+		case "rewrite":
+			if err := oneArg(d, &h.Rewrite); err != nil {
+				return err
+			}
+			if err := validRewrite(h.Rewrite); err != nil {
+				return d.Err(err.Error())
+			}
 		case "cache_control":
 			if err := oneArg(d, &h.CacheControl); err != nil {
 				return err

@@ -120,6 +120,11 @@ type Handler struct {
 	// response through the bounded write queue. See docs/delivery.md.
 	SourceStorageRaw json.RawMessage `json:"source_storage,omitempty" caddy:"namespace=http.handlers.image_cdn.source_storage inline_key=backend"`
 
+	// Rewrite maps another CDN's URLs onto the same pipeline:
+	// "cloudinary" (/image/upload/w_300,c_fill/v1/a.jpg) or "imgix"
+	// (/a.jpg?w=300&fit=crop). Unknown parameters get 400.
+	Rewrite string `json:"rewrite,omitempty"`
+
 	// CheckSource makes a stored variant valid only while its source is
 	// unchanged: the source is stat'ed (HEAD) on every request and a
 	// changed ETag means the variant is made again. Needs ResultStorageRaw
@@ -288,6 +293,9 @@ func (h *Handler) Validate() error {
 	if h.CheckSource && h.storage == nil && h.memory == nil {
 		return errors.New("image_cdn: check_source needs result_storage or memory_cache")
 	}
+	if err := validRewrite(h.Rewrite); err != nil {
+		return fmt.Errorf("image_cdn: %w", err)
+	}
 	if h.Queue != nil && *h.Queue < 0 {
 		return fmt.Errorf("image_cdn: queue must be 0 or more, got %d", *h.Queue)
 	}
@@ -328,7 +336,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, _ caddyhttp.
 // successful answers (200, 206, 304, HEAD); every failure is returned.
 // The source it returns says where the body came from, for metrics.
 func (h *Handler) serve(w http.ResponseWriter, r *http.Request) (source, error) {
-	req, err := parseRequest(r) // split the URL into object key and chain
+	pr, err := h.rewriteURL(r) // a Cloudinary or imgix URL as its tr: equivalent
+	if err != nil {
+		return sourceNone, err
+	}
+	req, err := parseRequest(pr) // split the URL into object key and chain
 	if err != nil {
 		return sourceNone, err
 	}
