@@ -7,10 +7,17 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
-	"time"
+	"testing/synctest"
 )
 
+// TestGroupCoalesces runs in a synctest bubble: synctest.Wait returns once
+// every caller is blocked inside Do, so the work is released only when all
+// of them are waiting on it, with no sleep.
 func TestGroupCoalesces(t *testing.T) {
+	synctest.Test(t, testGroupCoalesces)
+}
+
+func testGroupCoalesces(t *testing.T) {
 	var g Group
 	var calls atomic.Int32
 	release := make(chan struct{})
@@ -21,12 +28,9 @@ func TestGroupCoalesces(t *testing.T) {
 	}
 	const n = 10
 	var wg sync.WaitGroup
-	var started sync.WaitGroup
-	started.Add(n)
 	results := make(chan *Entry, n)
 	for range n {
 		wg.Go(func() {
-			started.Done()
 			e, _, err := g.Do(context.Background(), "k", fn)
 			if err != nil {
 				t.Error(err)
@@ -34,8 +38,7 @@ func TestGroupCoalesces(t *testing.T) {
 			results <- e
 		})
 	}
-	started.Wait()
-	time.Sleep(20 * time.Millisecond) // let every caller reach Do
+	synctest.Wait() // every caller is in Do, blocked on the one running fn
 	close(release)
 	wg.Wait()
 	close(results)

@@ -120,13 +120,14 @@ func BenchmarkSoak(b *testing.B) {
 	}
 }
 
-// soakPhotos uploads the photos of SOAK_PHOTOS (a directory of JPEGs; the
-// benchmark's lomiri wallpapers by default), or generated 6 MP photos when
-// there are none, and returns their keys.
+// soakPhotos uploads the photos of SOAK_PHOTOS (a directory of JPEGs; by
+// default /usr/share/backgrounds, where bench/run.sh installs Debian's
+// lomiri wallpapers), or generated 6 MP images when there are none, and
+// returns their keys.
 func soakPhotos(b *testing.B, s3 *s3test.Server) []string {
 	dir := os.Getenv("SOAK_PHOTOS")
 	if dir == "" {
-		dir = "/usr/share/backgrounds/lomiri-wallpapers-16.04"
+		dir = "/usr/share/backgrounds"
 	}
 	files, _ := filepath.Glob(filepath.Join(dir, "*.jpg"))
 	var keys []string
