@@ -167,6 +167,7 @@ func (h *Handler) setObjectHeaders(w http.ResponseWriter, req *request, info ori
 		hdr.Set("Content-Disposition", info.ContentDisposition)
 	}
 	attachment(hdr, req)
+	setHintHeaders(hdr, req)
 	hdr.Set("Accept-Ranges", "bytes")
 	hdr.Set("Cache-Control", h.CacheControl)
 	// RFC 9211: objects as stored are not cached here, only relayed.

@@ -351,6 +351,9 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) (source, error) 
 	if err := takeDefaultImage(req); err != nil { // di-: the image for a missing source
 		return sourceNone, err
 	}
+	if err := applyClientHints(r, req); err != nil { // w-auto, dpr-auto
+		return sourceNone, err
+	}
 	chain, err := h.parseChain(req) // the tr chain, checked before any fetch
 	if err != nil {
 		return sourceNone, err

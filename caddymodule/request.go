@@ -27,6 +27,8 @@ type request struct {
 	attachment bool
 	defaultKey string
 	signed     bool
+	// hints records what client hints did (hints.go).
+	hints hints
 }
 
 func (q *request) hasTransform() bool { return q.hasPathChain || q.hasQueryChain }

@@ -158,18 +158,24 @@ func takeDefaultImage(req *request) error {
 		req.defaultKey = k
 		return "", nil
 	}
-	var err error
-	if req.hasPathChain && strings.Contains(req.pathChain, "di-") {
-		if req.pathChain, err = splitChainParams(req.pathChain, take); err != nil {
+	return editChains(req, "di-", take)
+}
+
+// editChains applies fn to each parameter of the path and query chains
+// that contain marker; a chain left empty by fn is no chain at all.
+func editChains(req *request, marker string, fn func(param string) (string, error)) error {
+	for _, c := range []struct {
+		text *string
+		has  *bool
+	}{{&req.pathChain, &req.hasPathChain}, {&req.queryChain, &req.hasQueryChain}} {
+		if !*c.has || !strings.Contains(*c.text, marker) {
+			continue
+		}
+		edited, err := splitChainParams(*c.text, fn)
+		if err != nil {
 			return err
 		}
-		req.hasPathChain = req.pathChain != "" || req.defaultKey == ""
-	}
-	if req.hasQueryChain && strings.Contains(req.queryChain, "di-") {
-		if req.queryChain, err = splitChainParams(req.queryChain, take); err != nil {
-			return err
-		}
-		req.hasQueryChain = req.queryChain != "" || req.defaultKey == ""
+		*c.text, *c.has = edited, edited != ""
 	}
 	return nil
 }

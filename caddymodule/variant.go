@@ -284,6 +284,7 @@ func (h *Handler) setVariantHeaders(w http.ResponseWriter, v *variant, e *result
 	hdr.Set("X-Content-Type-Options", "nosniff")
 	hdr.Set("Cache-Status", "image_cdn; "+cacheStatus)
 	attachment(hdr, v.req)
+	setHintHeaders(hdr, v.req)
 	if v.negotiated {
 		hdr.Add("Vary", "Accept")
 	}
