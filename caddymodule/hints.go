@@ -26,9 +26,9 @@ const (
 
 // hints is what client hints did to one request.
 type hints struct {
-	used       bool     // the URL had w-auto or dpr-auto
+	used       bool   // the URL had w-auto or dpr-auto
 	vary       string // the headers the values came from, comma-separated
-	contentDPR string   // the DPR applied, for Content-DPR
+	contentDPR string // the DPR applied, for Content-DPR
 }
 
 // applyClientHints resolves w-auto and dpr-auto in the request's chains.
