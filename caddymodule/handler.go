@@ -354,6 +354,9 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) (source, error) 
 	if err := applyClientHints(r, req); err != nil { // w-auto, dpr-auto
 		return sourceNone, err
 	}
+	if err := prepareThumbnail(req); err != nil { // ik-thumbnail.jpg: a JPEG still
+		return sourceNone, err
+	}
 	chain, err := h.parseChain(req) // the tr chain, checked before any fetch
 	if err != nil {
 		return sourceNone, err

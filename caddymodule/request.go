@@ -27,6 +27,7 @@ type request struct {
 	attachment bool
 	defaultKey string
 	signed     bool
+	thumbnail  bool // <path>/ik-thumbnail.jpg (thumbnail.go)
 	// hints records what client hints did (hints.go).
 	hints hints
 }
@@ -53,6 +54,7 @@ func parseRequest(r *http.Request) (*request, error) {
 			esc = seoSegment + "/" + rest
 		}
 	}
+	esc, q.thumbnail = thumbnailPath(esc)
 	var name string
 	if obj, seoName, ok := seoPath(esc); ok {
 		esc, name = obj, seoName
