@@ -107,7 +107,10 @@ func BenchmarkSoak(b *testing.B) {
 		peak := srv.peakRSS(b)
 		b.ReportMetric(clean, "clean-ok/s")
 		b.ReportMetric(mixed, "mixed-ok/s")
-		b.ReportMetric(mixed/clean/(1-hostileShare), "legit-ratio")
+		// The bar: legitimate throughput with hostile requests
+		// mixed in at least 0.8× the clean run's, both as measured (the
+		// mixed run spends a share of its requests on hostile ones).
+		b.ReportMetric(mixed/clean, "legit-ratio")
 		b.ReportMetric(float64(outside), "outside-contract")
 		b.ReportMetric(float64(cleanShed+mixedShed), "503s")
 		b.ReportMetric(float64(peak>>20), "peak-RSS-MiB")
