@@ -79,4 +79,3 @@ func prepareThumbnail(req *request) error {
 	req.pathChain += ",f-jpg"
 	return nil
 }
-
