@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/caddyserver/caddy/v2"
 	"go.uber.org/zap"
@@ -52,6 +53,9 @@ func (S3SourceStorage) CaddyModule() caddy.ModuleInfo {
 func sourceKey(objectPath string) string {
 	return resultstore.Key(objectPath, "", "original")
 }
+
+// sourceKeyName is the last segment of a readable sourceKey.
+const sourceKeyName = "_.original"
 
 // sourceStore is source storage seen as the first origin of the
 // preference list. It never fails a request: a missing, unreadable or
@@ -146,7 +150,8 @@ func (c *sourceCopy) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// Purge drops the stored copy of one original (resultstore.Purger).
+// Purge drops the stored copy of one original (resultstore.Purger, as the
+// purge admin route calls it). A store that cannot delete purges nothing.
 func (s *sourceStore) Purge(ctx context.Context, objectPath string) (int, error) {
 	d, ok := s.store.(prefixDeleter)
 	if !ok {
@@ -155,7 +160,33 @@ func (s *sourceStore) Purge(ctx context.Context, objectPath string) (int, error)
 	return d.DeletePrefix(ctx, sourceKey(objectPath))
 }
 
-// prefixDeleter is what purging needs of a store.
+// PurgePrefix drops the stored originals of every object whose path
+// starts with prefix ("photos/" or "photos/2024-"). Originals of paths so
+// long that their keys are hashed are not matched.
+func (s *sourceStore) PurgePrefix(ctx context.Context, prefix string) (int, error) {
+	d, ok := s.store.(prefixDeleter)
+	if !ok {
+		return 0, nil
+	}
+	return d.DeletePrefix(ctx, sourcePrefix(prefix))
+}
+
+// sourcePrefix is the key prefix of the originals under a path prefix:
+// the prefix escaped as sourceKey escapes paths.
+func sourcePrefix(prefix string) string {
+	if prefix == "" {
+		return ""
+	}
+	dir := strings.HasSuffix(prefix, "/")
+	esc := strings.TrimSuffix(sourceKey(strings.TrimSuffix(prefix, "/")), "/"+sourceKeyName)
+	if dir {
+		esc += "/"
+	}
+	return esc
+}
+
+// prefixDeleter is what purging needs of a store (resultstore's
+// PrefixDeleter: Memory, Dir and S3 implement it).
 type prefixDeleter interface {
 	DeletePrefix(ctx context.Context, prefix string) (int, error)
 }

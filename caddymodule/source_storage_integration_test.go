@@ -1,10 +1,14 @@
 package caddymodule
 
 import (
+	"context"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/image-cdn/image_cdn/resultstore"
 )
 
 // TestS3SourceStorage: originals fetched from a web origin are kept in S3
@@ -111,5 +115,53 @@ func TestFileSourceStorage(t *testing.T) {
 	})
 	if len(files) != 1 || files[0] != "a.jpg/_.original" {
 		t.Errorf("source storage holds %q, want only a.jpg/_.original", files)
+	}
+}
+
+func TestSourceKeysAndPrefixes(t *testing.T) {
+	for in, want := range map[string]string{
+		"a.jpg":           "a.jpg/_.original",
+		"dir/a b%.jpg":    "dir/a b%25.jpg/_.original",
+		"https://x/a.jpg": "https:%2F%2Fx/a.jpg/_.original",
+	} {
+		if got := sourceKey(in); got != want {
+			t.Errorf("sourceKey(%q) = %q, want %q", in, got, want)
+		}
+	}
+	for in, want := range map[string]string{"photos/": "photos/", "photos/2024-": "photos/2024-", "a%/": "a%25/", "": ""} {
+		if got := sourcePrefix(in); got != want {
+			t.Errorf("sourcePrefix(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// deleteRecorder is a store that records the prefixes it is asked to drop.
+type deleteRecorder struct {
+	resultstore.Store
+	prefixes []string
+}
+
+func (d *deleteRecorder) DeletePrefix(_ context.Context, prefix string) (int, error) {
+	d.prefixes = append(d.prefixes, prefix)
+	return 1, nil
+}
+
+func TestSourceStoragePurge(t *testing.T) {
+	rec := &deleteRecorder{}
+	var p resultstore.Store = resultstore.NewMemory(1 << 20)
+	rec.Store = p
+	s := &sourceStore{store: rec}
+	if n, err := s.Purge(context.Background(), "a/b c.jpg"); n != 1 || err != nil {
+		t.Fatal(n, err)
+	}
+	if n, err := s.PurgePrefix(context.Background(), "a/"); n != 1 || err != nil {
+		t.Fatal(n, err)
+	}
+	if want := []string{"a/b c.jpg/_.original", "a/"}; !reflect.DeepEqual(rec.prefixes, want) {
+		t.Errorf("deleted %q, want %q", rec.prefixes, want)
+	}
+	// A store that cannot delete purges nothing, without failing.
+	if n, err := (&sourceStore{store: p}).Purge(context.Background(), "a"); n != 0 || err != nil {
+		t.Errorf("Purge on a plain store = %d, %v", n, err)
 	}
 }
