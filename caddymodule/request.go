@@ -28,6 +28,7 @@ type request struct {
 	defaultKey string
 	signed     bool
 	thumbnail  bool // <path>/ik-thumbnail.jpg (thumbnail.go)
+	videoFrame bool // a thumbnail of a video, made by ffmpeg (videoframe.go)
 	// hints records what client hints did (hints.go).
 	hints hints
 }

@@ -12,10 +12,10 @@ import (
 // object at <path>, with the request's transformation applied.
 //
 // Done: images, including animated GIF and WebP (their first frame: a
-// still output keeps only the first page). Not done: pg-<n> beyond the
-// first page or frame, PDFs (the transform package does not load them)
-// and videos (a frame read by ffmpeg): these answer 501, naming what is
-// missing, before anything is fetched.
+// still output keeps only the first page), and videos' first frame through
+// ffmpeg when it is installed (videoframe.go). Not done: pg-<n> beyond the
+// first page or frame, and PDFs (the transform package does not load
+// them): these answer 501, naming what is missing, before any fetch.
 
 const thumbnailSuffix = "/ik-thumbnail.jpg"
 
@@ -46,7 +46,7 @@ func prepareThumbnail(req *request) error {
 		if !ffmpegInstalled() {
 			return unsupported("video thumbnails need ffmpeg, which is not installed on this server")
 		}
-		return unsupported("video thumbnails are not available in this version")
+		req.videoFrame = true
 	case ext == ".pdf":
 		return unsupported("PDF thumbnails are not available in this version")
 	}

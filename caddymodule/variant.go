@@ -116,14 +116,14 @@ func (h *Handler) missStatus() string {
 // or a conditional request with no cache to answer it.
 func (h *Handler) resolveVariant(r *http.Request, req *request, chain *transform.Chain) (*variant, error) {
 	v := &variant{req: req, chain: chain, canonical: chain.Canonical()}
-	sourceType := transform.SourceType("", req.key)
+	sourceType := startType(req, "")
 	if h.CheckSource || !transform.IsImageType(sourceType) || (h.storage == nil && h.memory == nil && hasConditions(r)) {
 		info, i, err := h.stat(r.Context(), req.key)
 		if err != nil {
 			return nil, err
 		}
 		v.source, v.from = &info, i
-		sourceType = transform.SourceType(info.ContentType, req.key)
+		sourceType = startType(req, info.ContentType)
 		if !transform.IsImageType(sourceType) {
 			return nil, notAnImage(sourceType)
 		}
@@ -224,6 +224,9 @@ func (h *Handler) render(ctx context.Context, v *variant) (*resultstore.Entry, e
 
 // fetchSource downloads the source into memory, within the byte limit.
 func (h *Handler) fetchSource(ctx context.Context, v *variant) ([]byte, origin.Info, error) {
+	if v.req.videoFrame {
+		return h.videoFrame(ctx, v)
+	}
 	obj, from, err := h.open(ctx, v.req.key, origin.GetOptions{}, v.from)
 	if err != nil {
 		return nil, origin.Info{}, err
