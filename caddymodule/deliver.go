@@ -88,11 +88,7 @@ func (h *Handler) deliver(w http.ResponseWriter, r *http.Request, req *request) 
 		h.stream(w, obj.Body, req.key)
 		return nil
 	}
-	// A whole original from a remote origin: keep a copy on the way.
-	c := &sourceCopy{limit: h.processor.Limits().MaxSourceBytes}
-	if h.stream(w, io.TeeReader(obj.Body, c), req.key) && !c.over && (obj.Size < 0 || int64(c.buf.Len()) == obj.Size) {
-		h.keepSource(req.key, obj.Info, c.buf.Bytes())
-	}
+	h.streamKeeping(w, req.key, obj) // a whole original from a remote origin: keep a copy
 	return nil
 }
 

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync/atomic"
 
 	"github.com/caddyserver/caddy/v2"
 	"go.uber.org/zap"
@@ -63,7 +64,35 @@ const sourceKeyName = "_.original"
 type sourceStore struct {
 	store  resultstore.Store
 	logger *zap.Logger
+	// held bounds the bytes of originals waiting to be written (copied
+	// from a stream, or queued): past it, an original is not kept.
+	held byteBudget
 }
+
+// sourceBufferBytes is how many bytes of originals a handler holds for
+// source storage at once, whatever the number of requests.
+const sourceBufferBytes = 256 << 20
+
+// byteBudget is a non-blocking counting limit.
+type byteBudget struct {
+	max  int64
+	used atomic.Int64
+}
+
+// take reserves n bytes, or reports false when that would pass max.
+func (b *byteBudget) take(n int64) bool {
+	for {
+		u := b.used.Load()
+		if n < 0 || u+n > b.max {
+			return false
+		}
+		if b.used.CompareAndSwap(u, u+n) {
+			return true
+		}
+	}
+}
+
+func (b *byteBudget) give(n int64) { b.used.Add(-n) }
 
 func (s *sourceStore) Name() string { return "source_storage" }
 
@@ -113,7 +142,7 @@ func (h *Handler) provisionSourceStorage(ctx caddy.Context) error {
 	if !ok {
 		return fmt.Errorf("source_storage: module %T is not a store", mod)
 	}
-	h.sources = &sourceStore{store: store, logger: h.logger}
+	h.sources = &sourceStore{store: store, logger: h.logger, held: byteBudget{max: sourceBufferBytes}}
 	h.origins = append([]Origin{h.sources}, h.origins...)
 	return nil
 }
@@ -125,15 +154,30 @@ func (h *Handler) keepsSource(i int) bool {
 }
 
 // keepSource writes an original into source storage after the response,
-// through the bounded write queue; a failure is only logged.
+// through the bounded write queue, when the bytes it holds fit the
+// handler's buffer; a failure is only logged.
 func (h *Handler) keepSource(key string, info origin.Info, body []byte) {
-	e := &resultstore.Entry{Body: body, ContentType: info.ContentType, ETag: info.ETag, SourceETag: info.ETag, LastModified: info.LastModified}
-	k := sourceKey(key)
-	h.writes.Enqueue(k, func(ctx context.Context) error { return h.sources.store.Put(ctx, k, e) })
+	if n := int64(len(body)); h.sources.held.take(n) {
+		h.keepReserved(key, info, body, n)
+	}
 }
 
-// sourceCopy collects a streamed original for source storage, up to
-// limit bytes; past it the copy is abandoned and the stream goes on.
+// keepReserved is keepSource for n bytes already taken from the buffer;
+// they are given back once written or dropped.
+func (h *Handler) keepReserved(key string, info origin.Info, body []byte, n int64) {
+	e := &resultstore.Entry{Body: body, ContentType: info.ContentType, ETag: info.ETag, SourceETag: info.ETag, LastModified: info.LastModified}
+	k := sourceKey(key)
+	queued := h.writes.Enqueue(k, func(ctx context.Context) error {
+		defer h.sources.held.give(n)
+		return h.sources.store.Put(ctx, k, e)
+	})
+	if !queued {
+		h.sources.held.give(n)
+	}
+}
+
+// sourceCopy collects a streamed original for source storage, within the
+// bytes reserved for it.
 type sourceCopy struct {
 	buf   bytes.Buffer
 	limit int64
@@ -148,6 +192,25 @@ func (c *sourceCopy) Write(p []byte) (int, error) {
 		c.buf = bytes.Buffer{}
 	}
 	return len(p), nil
+}
+
+// streamKeeping streams a whole original from a remote origin to the
+// client and keeps a copy for source storage on the way, when its length
+// is known, within max_source_bytes and the handler's buffer; otherwise
+// it only streams.
+func (h *Handler) streamKeeping(w io.Writer, key string, obj *origin.Object) {
+	size := obj.Size
+	if size < 0 || size > h.processor.Limits().MaxSourceBytes || !h.sources.held.take(size) {
+		h.stream(w, obj.Body, key)
+		return
+	}
+	c := &sourceCopy{limit: size}
+	c.buf.Grow(int(size))
+	if h.stream(w, io.TeeReader(obj.Body, c), key) && !c.over && int64(c.buf.Len()) == size {
+		h.keepReserved(key, obj.Info, c.buf.Bytes(), size)
+		return
+	}
+	h.sources.held.give(size)
 }
 
 // Purge drops the stored copy of one original (resultstore.Purger, as the

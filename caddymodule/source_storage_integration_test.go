@@ -165,3 +165,20 @@ func TestSourceStoragePurge(t *testing.T) {
 		t.Errorf("Purge on a plain store = %d, %v", n, err)
 	}
 }
+
+func TestByteBudget(t *testing.T) {
+	b := byteBudget{max: 10}
+	steps := []struct {
+		take int64
+		ok   bool
+	}{{4, true}, {6, true}, {1, false}, {-1, false}}
+	for _, s := range steps {
+		if got := b.take(s.take); got != s.ok {
+			t.Fatalf("take(%d) = %v, want %v", s.take, got, s.ok)
+		}
+	}
+	b.give(4)
+	if !b.take(4) || b.take(1) {
+		t.Errorf("after giving 4 back: used %d", b.used.Load())
+	}
+}
