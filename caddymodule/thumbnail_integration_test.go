@@ -123,6 +123,12 @@ func TestVideoThumbnails(t *testing.T) {
 	if resp, _ := do(t, "GET", base, "/fake.mp4/ik-thumbnail.jpg"); resp.StatusCode != 422 {
 		t.Errorf("not a video = %d, want 422", resp.StatusCode)
 	}
+	// A playlist named .mp4 must not make ffmpeg fetch what it lists.
+	lure := newRemoteSite(t, map[string][]byte{"/x.ts": body})
+	s3srv.Put(t, "videos", "playlist.mp4", []byte("#EXTM3U\n#EXT-X-TARGETDURATION:1\n#EXTINF:1,\n"+lure.URL+"/x.ts\n#EXT-X-ENDLIST\n"), "video/mp4")
+	if resp, _ := do(t, "GET", base, "/playlist.mp4/ik-thumbnail.jpg"); resp.StatusCode != 422 || len(lure.requests()) != 0 {
+		t.Errorf("playlist = %d, and it fetched %d URLs", resp.StatusCode, len(lure.requests()))
+	}
 	if resp, _ := do(t, "GET", base, "/missing.mp4/ik-thumbnail.jpg"); resp.StatusCode != 404 {
 		t.Errorf("missing video = %d, want 404", resp.StatusCode)
 	}

@@ -27,6 +27,10 @@ import (
 // (private files, preference list) apply; the bytes it may read from the
 // origin and the frame it may write are both bounded by max_source_bytes.
 
+// videoFormats are the demuxers ffmpeg may use: containers that never
+// open another resource (no playlists, no concat).
+const videoFormats = "mov,mp4,m4a,3gp,3g2,mj2,matroska,webm,avi,mpeg,mpegts,ogg,flv"
+
 // startType is the media type the transformation starts from: a video
 // thumbnail starts from the PNG frame ffmpeg extracts.
 func startType(req *request, contentType string) string {
@@ -62,6 +66,9 @@ func (h *Handler) videoFrame(ctx context.Context, v *variant) ([]byte, origin.In
 	defer func() { _ = srv.Close(); <-done }()
 
 	cmd := exec.CommandContext(ctx, "ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error",
+		// Container formats only: a playlist (HLS, concat…) named .mp4 could
+		// make ffmpeg open other URLs, an SSRF past the web origins' guards.
+		"-format_whitelist", videoFormats,
 		"-protocol_whitelist", "http,tcp", "-threads", "1",
 		"-i", "http://"+ln.Addr().String()+feed.path,
 		"-frames:v", "1", "-an", "-sn", "-dn", "-f", "image2pipe", "-c:v", "png", "pipe:1")
