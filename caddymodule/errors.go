@@ -175,6 +175,11 @@ func headerSafe(s string) string {
 // fromTransform maps a transform failure to its answer: the one place
 // where a transform.Kind becomes a status.
 func fromTransform(err error) error {
+	// A layer source's origin failed: keep the origin's own answer.
+	var ce *clientError
+	if errors.As(err, &ce) {
+		return ce
+	}
 	var te *transform.Error
 	if !errors.As(err, &te) {
 		// A cancelled client is handled by respondError; a deadline is

@@ -194,7 +194,7 @@ func (h *Handler) render(ctx context.Context, v *variant) (*resultstore.Entry, e
 		return nil, err
 	}
 	start := time.Now()
-	res, err := slot.Process(ctx, src, v.chain, v.format)
+	res, err := slot.ProcessWith(ctx, src, v.chain, v.format, transform.Options{Sources: layerSources{h, v.req}})
 	h.metrics.transformed(v.format, time.Since(start), err)
 	if err != nil {
 		return nil, fromTransform(err)
@@ -227,15 +227,39 @@ func (h *Handler) fetchSource(ctx context.Context, v *variant) ([]byte, origin.I
 	if v.req.videoFrame {
 		return h.videoFrame(ctx, v)
 	}
-	obj, from, err := h.open(ctx, v.req.key, origin.GetOptions{}, v.from)
+	return h.download(ctx, v.req, v.req.key, v.from, true)
+}
+
+// layerSources reads what a chain's layers name (image layers, font
+// files) from the same origin list as the source, within the same byte
+// limit; transform inspects them like sources. A private layer needs a
+// signed request, as a private source does.
+type layerSources struct {
+	h   *Handler
+	req *request
+}
+
+func (s layerSources) Fetch(ctx context.Context, path string) ([]byte, error) {
+	b, _, err := s.h.download(ctx, s.req, path, 0, false)
+	if asClientError(err).status == http.StatusNotFound {
+		return nil, fmt.Errorf("layer %q: %w", path, transform.ErrSourceNotFound)
+	}
+	return b, err
+}
+
+// download reads one object into memory, within the byte limit, trying the
+// origins from index from; image says it must be an image type. An object
+// from a remote origin is kept in source storage.
+func (h *Handler) download(ctx context.Context, req *request, key string, from int, image bool) ([]byte, origin.Info, error) {
+	obj, from, err := h.open(ctx, key, origin.GetOptions{}, from)
 	if err != nil {
 		return nil, origin.Info{}, err
 	}
 	defer obj.Body.Close()
-	if err := checkPrivate(v.req, obj.Info); err != nil {
+	if err := checkPrivate(req, obj.Info); err != nil {
 		return nil, origin.Info{}, err
 	}
-	if t := transform.SourceType(obj.ContentType, v.req.key); !transform.IsImageType(t) {
+	if t := transform.SourceType(obj.ContentType, key); image && !transform.IsImageType(t) {
 		return nil, origin.Info{}, notAnImage(t)
 	}
 	limit := h.processor.Limits().MaxSourceBytes
@@ -257,7 +281,7 @@ func (h *Handler) fetchSource(ctx context.Context, v *variant) ([]byte, origin.I
 		return nil, origin.Info{}, limitError(fmt.Errorf("the source is over the %d-byte limit", limit))
 	}
 	if h.keepsSource(from) {
-		h.keepSource(v.req.key, obj.Info, buf.Bytes())
+		h.keepSource(key, obj.Info, buf.Bytes())
 	}
 	return buf.Bytes(), obj.Info, nil
 }

@@ -7,6 +7,7 @@ import (
 	"image/color"
 	"image/png"
 	"math/rand"
+	"os"
 	"testing"
 	"time"
 
@@ -100,6 +101,43 @@ func BenchmarkPipeline(b *testing.B) {
 			b.ReportMetric(plain.Seconds()*1000/n, "vips-ms/op")
 			b.ReportMetric(full.Seconds()*1000/n, "pipeline-ms/op")
 			b.ReportMetric(float64(full)/float64(plain), "overhead-x")
+		})
+	}
+}
+
+// BenchmarkLayers measures a text layer and an image layer on the
+// standard photo (samples/photos/sunset.jpg) against a plain resize in the
+// same run: ratio-x is the layer chain's time over the resize's.
+func BenchmarkLayers(b *testing.B) {
+	src := realPhoto(b)
+	logo, err := os.ReadFile("../samples/logo.png")
+	must(b, err)
+	srcs := &memSources{files: map[string][]byte{"logo.png": logo}}
+	plain, err := Parse("w-800", "", ParseOptions{})
+	must(b, err)
+	for _, tc := range []struct{ name, chain string }{
+		{"text-layer", "w-800,l-text,i-Summer sale,fs-48,co-FFFFFF,bg-00000050,pa-10,lfo-bottom,l-end"},
+		{"image-layer", "w-800,l-image,i-logo.png,w-200,lx-N20,ly-N20,l-end"},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			c, err := Parse(tc.chain, "", ParseOptions{})
+			must(b, err)
+			p := NewProcessor(Config{Workers: 1})
+			var base, layer time.Duration
+			for i := 0; i < b.N; i++ {
+				start := time.Now()
+				_, err := p.Process(context.Background(), src, plain, JPEG)
+				must(b, err)
+				base += time.Since(start)
+				start = time.Now()
+				_, err = p.ProcessWith(context.Background(), src, c, JPEG, Options{Sources: srcs})
+				must(b, err)
+				layer += time.Since(start)
+			}
+			n := float64(b.N)
+			b.ReportMetric(base.Seconds()*1000/n, "resize-ms/op")
+			b.ReportMetric(layer.Seconds()*1000/n, "layer-ms/op")
+			b.ReportMetric(float64(layer)/float64(base), "ratio-x")
 		})
 	}
 }

@@ -28,7 +28,7 @@ func CheckBudget(c *Chain, l Limits) error {
 		return nil
 	}
 	l = l.WithDefaults()
-	if n := len(c.steps); n > l.MaxSteps {
+	if n := stepCount(c.steps); n > l.MaxSteps {
 		return limitf("max_steps", "the transformation has %d steps, over the limit of %d", n, l.MaxSteps)
 	}
 	if cost := c.Cost(); cost > l.MaxCost {
@@ -43,9 +43,31 @@ func (c *Chain) Cost() int {
 	if c == nil {
 		return 0
 	}
+	return stepsCost(c.steps)
+}
+
+// stepCount counts the steps a chain may run: an if block's longer branch,
+// and the steps of its layers.
+func stepCount(steps []step) int {
+	n := 0
+	for i := range steps {
+		s := &steps[i]
+		if s.cond != nil {
+			n += max(stepCount(s.cond.then), stepCount(s.cond.els))
+			continue
+		}
+		n++
+		for k := range s.layers {
+			n += stepCount(s.layers[k].steps)
+		}
+	}
+	return n
+}
+
+func stepsCost(steps []step) int {
 	total := 0
-	for i := range c.steps {
-		total += stepCost(&c.steps[i])
+	for i := range steps {
+		total += stepCost(&steps[i])
 	}
 	return total
 }
@@ -57,6 +79,15 @@ func (c *Chain) Cost() int {
 // first (3). Sharpening converts to Lab and convolves (4). A blur's mask
 // grows with sigma, so bl-N costs 2 plus N/20. A blurred background
 // resizes, blurs and composites (4).
+//
+// ImageKit's additions: face detection scans a small copy (3); a contrast
+// stretch or a dominant colour reads the image for statistics first (2);
+// an arbitrary rotation resamples (3); a shadow blurs and composites (4),
+// a gradient composites (1); a colour replacement computes a distance and
+// a mask (2); a distortion resamples through a map (4). A step whose
+// values are per request is weighed as if it resized (1) besides what it
+// holds for sure; an if block weighs as its heavier branch; a layer costs
+// its decode or rendering and composite (3) plus its own steps.
 func stepCost(s *step) int {
 	cost := 0
 	add := func(on bool, w int) {
@@ -64,6 +95,21 @@ func stepCost(s *step) int {
 			cost += w
 		}
 	}
+	if s.cond != nil {
+		return max(stepsCost(s.cond.then), stepsCost(s.cond.els))
+	}
+	for i := range s.layers {
+		cost += 3 + stepsCost(s.layers[i].steps)
+	}
+	add(s.tree != nil, 1)
+	add(s.focus == focusFace, 3)
+	add(s.rotate%90 != 0, 1)
+	add(s.contrast, 1)
+	add(s.bgDominant || s.bgGradient, 2)
+	add(s.shadow != nil, 4)
+	add(s.gradient != nil, 1)
+	add(s.replace != nil, 2)
+	add(s.distort != nil, 4)
 	add(s.width > 0 || s.height > 0 || s.mode != "", 1)
 	add(s.focus == focusAuto, 3)
 	add(s.trim > 0, 3)
@@ -105,6 +151,12 @@ func depthOf(s *step) int {
 	add(s.bgBlurred, 6)
 	add(s.borderWidth > 0, 2)
 	add(s.opacity.set, 3)
+	add(s.rotate%90 != 0, 2)
+	add(s.shadow != nil, 10)
+	add(s.gradient != nil, 6)
+	add(s.replace != nil, 8)
+	add(s.distort != nil, 8)
+	add(s.bgDominant || s.bgGradient, 6)
 	return d
 }
 
@@ -165,7 +217,7 @@ func (j *job) estimateMemory() int64 {
 	}
 	px := func(w, h int) int64 { return int64(w) * int64(h) * bytesPerPixel * frames }
 
-	est := 2*int64(len(j.src)) + jobOverhead
+	est := 2*int64(len(j.src)) + jobOverhead + j.inputMem
 	_, resizeFirst := j.firstResize()
 	thumbnail := !j.animate && j.bmp == nil && resizeFirst && !j.chain.needsRandomAccess()
 	if !thumbnail {

@@ -1,7 +1,6 @@
 package transform
 
 import (
-	"fmt"
 	"strconv"
 	"strings"
 
@@ -31,6 +30,9 @@ func (c *Chain) Canonical() string {
 }
 
 func (s *step) canonical() []string {
+	if s.text != "" { // per-request values, if blocks and layers: as written, normalised
+		return []string{s.text}
+	}
 	var p []string
 	add := func(key, val string) {
 		if val == "" {
@@ -101,17 +103,11 @@ func (s *step) canonical() []string {
 	if s.hasUSM {
 		add("e-usm", num(s.usm[0])+"-"+num(s.usm[1])+"-"+num(s.usm[2])+"-"+num(s.usm[3]))
 	}
-	switch {
-	case s.radius < 0:
-		add("r", "max")
-	case s.radius > 0:
-		add("r", strconv.Itoa(s.radius))
+	if s.radius != 0 {
+		add("r", s.radiusCanonical())
 	}
-	switch {
-	case s.bgBlurred:
-		add("bg", "blurred")
-	case s.hasBG:
-		add("bg", s.bg.hex())
+	if bg := s.bgCanonical(); bg != "" {
+		add("bg", bg)
 	}
 	if s.borderWidth > 0 {
 		add("b", strconv.Itoa(s.borderWidth)+"_"+s.borderColor.hex())
@@ -121,6 +117,21 @@ func (s *step) canonical() []string {
 	}
 	if s.opacity.set && s.opacity.v != 100 {
 		add("o", strconv.Itoa(s.opacity.v))
+	}
+	if s.zoom > 0 && s.zoom != 1 && s.focus == focusFace {
+		add("z", num(s.zoom))
+	}
+	if s.replace != nil {
+		add("cr", s.replace.canonical())
+	}
+	if s.shadow != nil {
+		add("e-shadow", s.shadow.canonical())
+	}
+	if s.gradient != nil {
+		add("e-gradient", s.gradient.canonical())
+	}
+	if s.distort != nil {
+		add("e-distort", s.distort.canonical())
 	}
 	return p
 }
@@ -146,10 +157,3 @@ func (o *output) canonical() []string {
 
 // num formats a number in the syntax Parse accepts.
 var num = grammar.FormatNum
-
-func (c rgba) hex() string {
-	if c.a == 0xFF {
-		return fmt.Sprintf("%02X%02X%02X", c.r, c.g, c.b)
-	}
-	return fmt.Sprintf("%02X%02X%02X%02X", c.r, c.g, c.b, c.a)
-}

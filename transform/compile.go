@@ -27,71 +27,119 @@ type rule func(s *step, o *output, v string) *Error
 // compileChain appends the steps of tree to c, expanding named
 // transformations from opts.
 func (c *Chain) compileChain(tree *grammar.Chain, opts ParseOptions, env grammar.Env) error {
+	steps, err := compileSteps(tree, &c.out, opts, env, scope{}, len(c.steps))
+	c.steps = append(c.steps, steps...)
+	return err
+}
+
+// compileSteps compiles the steps of tree in scope sc, expanding named
+// transformations from opts; before is the count of steps compiled so far
+// in the whole request.
+func compileSteps(tree *grammar.Chain, o *output, opts ParseOptions, env grammar.Env, sc scope, before int) ([]step, error) {
+	var steps []step
 	for i := range tree.Steps {
 		gs := &tree.Steps[i]
 		if gs.Named != "" {
-			if err := c.expandNamed(gs.Named, opts); err != nil {
-				return err
+			named, err := expandNamed(gs.Named, o, opts, before+len(steps))
+			steps = append(steps, named...)
+			if err != nil {
+				return steps, err
 			}
 			continue
 		}
 		if opts.RestrictUnnamed {
-			return invalidf(stepKey(gs), "only named transformations (n-<name>) are allowed on this endpoint")
+			return steps, invalidf(stepKey(gs), "only named transformations (n-<name>) are allowed on this endpoint")
 		}
-		s, err := compileStep(gs, &c.out, env)
+		s, err := compileStep(gs, o, env, sc)
 		if err != nil {
-			return err
+			return steps, err
 		}
-		if len(c.steps) >= maxCompiledSteps {
-			return limitf("max_steps", "more than %d transformation steps once named transformations are expanded", maxCompiledSteps)
+		if before+len(steps) >= maxCompiledSteps {
+			return steps, limitf("max_steps", "more than %d transformation steps once named transformations are expanded", maxCompiledSteps)
 		}
-		c.steps = append(c.steps, s)
+		steps = append(steps, s)
 	}
-	return nil
+	return steps, nil
 }
 
-func (c *Chain) expandNamed(name string, opts ParseOptions) error {
+func expandNamed(name string, o *output, opts ParseOptions, before int) ([]step, error) {
 	def, ok := opts.Named[name]
 	if !ok || def == "" {
-		return invalidf("n", "unknown named transformation %q", name)
+		return nil, invalidf("n", "unknown named transformation %q", name)
 	}
 	// Named definitions were validated at configuration time without
 	// nesting, so they cannot recurse.
 	tree, err := parseTree(def, false)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	return c.compileChain(tree, ParseOptions{}, grammar.Env{})
+	return compileSteps(tree, o, ParseOptions{}, grammar.Env{}, scope{}, before)
 }
 
-// compileStep compiles one parameter step. Constructs the executor cannot
-// run yet are refused here, naming the parameter.
-func compileStep(gs *grammar.Step, o *output, env grammar.Env) (step, error) {
-	var s step
+// compileStep compiles one step in scope sc. A value that needs the image
+// (w-iw_div_2) leaves the step dynamic: its literal values are checked
+// now, and the executor compiles it again per image (dynamic.go).
+func compileStep(gs *grammar.Step, o *output, env grammar.Env, sc scope) (step, error) {
 	if gs.If != nil {
-		return s, invalidf("if", "conditional transformations are not supported yet")
+		return compileIf(gs, o, sc)
 	}
-	for i := range gs.Params {
-		p := &gs.Params[i]
-		r, ok := rules[p.Key.Name]
-		if !ok {
-			return s, invalidf(p.Key.Name, "is not supported yet")
-		}
-		v, err := value(p, env)
+	s, dynamic, err := compileParams(gs, o, env, sc)
+	if err != nil {
+		return s, err
+	}
+	for i := range gs.Layers {
+		l, err := compileLayer(&gs.Layers[i], sc)
 		if err != nil {
 			return s, err
 		}
-		if err := r(&s, o, v); err != nil {
-			return s, err
-		}
+		s.layers = append(s.layers, l)
 	}
-	if len(gs.Layers) > 0 {
-		return s, invalidf("l-"+gs.Layers[0].Kind, "layers are not supported yet")
+	if dynamic {
+		s.tree = gs
 	}
-	if s.arW > 0 && s.width == 0 && s.height == 0 {
-		return s, invalidf("ar", "needs w or h in the same step")
+	if dynamic || len(s.layers) > 0 {
+		s.text = stepText(gs)
 	}
 	return s, nil
+}
+
+// compileParams compiles the step's own parameters (not its layers', not
+// layer-only keys). dynamic reports values left for the executor because
+// they use variables env does not know.
+func compileParams(gs *grammar.Step, o *output, env grammar.Env, sc scope) (s step, dynamic bool, err error) {
+	for i := range gs.Params {
+		p := &gs.Params[i]
+		if p.Key.Scope == grammar.LayerOnly {
+			continue // the layer's placement and text (compileLayer)
+		}
+		if sc.branch && outputKeys[p.Key.Name] {
+			return s, false, invalidf(p.Key.Name, "output parameters cannot be conditional; put them in a step outside the if block")
+		}
+		r, ok := rules[p.Key.Name]
+		if !ok {
+			return s, false, invalidf(p.Key.Name, "is not supported yet")
+		}
+		if p.Expr != nil {
+			if err := sc.checkVars(p); err != nil {
+				return s, false, err
+			}
+			if p.Expr.Vars()&^env.Known != 0 {
+				dynamic = true
+				continue
+			}
+		}
+		v, verr := value(p, env)
+		if verr != nil {
+			return s, false, verr
+		}
+		if rerr := r(&s, o, v); rerr != nil {
+			return s, false, rerr
+		}
+	}
+	if !dynamic && s.arW > 0 && s.width == 0 && s.height == 0 {
+		return s, false, invalidf("ar", "needs w or h in the same step")
+	}
+	return s, dynamic, nil
 }
 
 // value is the text a rule checks: the value as written, or an
@@ -101,7 +149,7 @@ func value(p *grammar.Param, env grammar.Env) (string, *Error) {
 		return p.Value, nil
 	}
 	if missing := p.Expr.Vars() &^ env.Known; missing != 0 {
-		return "", invalidf(p.Key.Name, "expressions using %s are not supported yet", missing)
+		return "", invalidf(p.Key.Name, "%s is not known here", missing)
 	}
 	f, err := p.Expr.Eval(env)
 	if err != nil {
@@ -143,8 +191,14 @@ var rules = map[string]rule{
 	"cm": func(s *step, _ *output, v string) *Error {
 		return oneOf("cm", v, modes, &s.mode)
 	},
-	"fo": func(s *step, _ *output, v string) *Error {
-		return oneOf("fo", v, focals, &s.focus)
+	"fo": parseFocus,
+	"z": func(s *step, _ *output, v string) *Error {
+		f, ok := grammar.ParseNumber(v)
+		if !ok || f <= 0 || f > 100 {
+			return invalidf("z", "%q is not allowed; use a zoom factor above 0 and up to 100 (with fo-face: above 1 zooms in on the face, below 1 shows more around it)", v)
+		}
+		s.zoom = f
+		return nil
 	},
 	"x":  func(s *step, _ *output, v string) *Error { return parseCoord("x", v, &s.x) },
 	"y":  func(s *step, _ *output, v string) *Error { return parseCoord("y", v, &s.y) },
@@ -181,8 +235,8 @@ var rules = map[string]rule{
 			return nil
 		}
 		n, ok := parseInt(v)
-		if !ok || n%90 != 0 {
-			return invalidf("rt", "%q is not allowed; use auto or a multiple of 90 degrees (N prefix for negative, e.g. N90)", v)
+		if !ok {
+			return invalidf("rt", "%q is not allowed; use auto or an angle in degrees (N prefix for negative, e.g. N45)", v)
 		}
 		s.rotate = ((n % 360) + 360) % 360
 		return nil
@@ -205,39 +259,30 @@ var rules = map[string]rule{
 		}
 		return intRange("e-sharpen", v, 1, 100, &s.sharpen)
 	},
-	"e-usm": parseUSM,
-	"r": func(s *step, _ *output, v string) *Error {
-		if v == "max" {
-			s.radius = -1
-			return nil
-		}
-		return intRange("r", v, 1, 10000, &s.radius)
-	},
-	"bg": func(s *step, _ *output, v string) *Error {
-		if v == "blurred" {
-			s.bgBlurred, s.hasBG = true, false
-			return nil
-		}
-		c, ok := parseColor(v)
-		if !ok {
-			return invalidf("bg", "%q is not allowed; use RRGGBB, RRGGBBAA, a colour name (%s) or blurred", v, strings.Join(colorNameList(), ", "))
-		}
-		s.bg, s.hasBG, s.bgBlurred = c, true, false
-		return nil
-	},
+	"e-usm":      parseUSM,
+	"r":          parseRadius,
+	"bg":         parseBackground,
+	"e-shadow":   parseShadow,
+	"e-gradient": parseGradient,
+	"cr":         parseReplace,
+	"e-distort":  parseDistort,
 	"b": func(s *step, _ *output, v string) *Error {
 		w, col, found := strings.Cut(v, "_")
 		n, ok := parseInt(w)
 		c, okc := parseColor(col)
 		if !found || !ok || n < 1 || n > 1000 || !okc {
-			return invalidf("b", "%q is not allowed; use <width>_<colour>, width 1 to 1000, colour RRGGBB, RRGGBBAA or a name (e.g. b-5_FFFFFF)", v)
+			return invalidf("b", "%q is not allowed; use <width>_<colour> with a width from 1 to 1000 (e.g. b-5_FFFFFF); %s", v, colourHelp)
 		}
 		s.borderWidth, s.borderColor = n, c
 		return nil
 	},
 	"t": func(s *step, _ *output, v string) *Error {
-		if v == "true" {
+		switch v {
+		case "true":
 			s.trim = defaultTrim
+			return nil
+		case "false": // turns off the trim layers do by default
+			s.trim, s.noTrim = 0, true
 			return nil
 		}
 		return intRange("t", v, 1, 99, &s.trim)
@@ -250,6 +295,32 @@ var rules = map[string]rule{
 		s.opacity = optInt{n, true}
 		return nil
 	},
+}
+
+// outputKeys are the chain-wide output parameters.
+var outputKeys = map[string]bool{"f": true, "q": true, "pr": true, "lo": true, "md": true, "cp": true, "orig": true}
+
+// parseFocus reads fo-: a position, auto, face, or (refused) an object.
+func parseFocus(s *step, _ *output, v string) *Error {
+	for _, f := range focals {
+		if v == f {
+			s.focus = v
+			return nil
+		}
+	}
+	if isWord(v) {
+		return invalidf("fo", "%q: object-aware focus (fo-<object>) is not available; use fo-face, fo-auto or a position (%s)", v, strings.Join(focals, ", "))
+	}
+	return invalidf("fo", "%q is not allowed; use one of %s", v, strings.Join(focals, ", "))
+}
+
+func isWord(v string) bool {
+	for _, r := range v {
+		if (r < 'a' || r > 'z') && r != '_' {
+			return false
+		}
+	}
+	return v != ""
 }
 
 func parseSize(key, v string, dst *float64) *Error {

@@ -17,43 +17,16 @@
 // Limits and the memory budget are described in docs/limits.md.
 //
 // Grammar (parsed by transform/grammar into a tree, compiled by compile.go;
-// see docs/grammar.md): steps separated by ':' run in order; parameters within a step by
-// ','; key and value joined by '-', keys matched longest first (e-sharpen-5,
-// e-usm-2-0.8-1-0.05); N marks a negative number (rt-N90). Within one step
-// the parameters act in a fixed order: t, then w/h/ar/dpr/c/cm/fo/x/y/xc/yc,
-// then rt, fl, e-grayscale, e-contrast, e-sharpen, e-usm, bl, r, b, o. The
-// output parameters f, q, pr, lo, md, cp and orig apply to the whole chain
-// (the last one given wins).
+// see docs/grammar.md): steps separated by ':' run in order; parameters
+// within a step by ','; key and value joined by '-', keys matched longest
+// first (e-sharpen-5, e-usm-2-0.8-1-0.05); N marks a negative number
+// (rt-N90). Within one step the parameters act in a fixed order (stepOps in
+// steps_chain.go), then the step's layers go on in the order written.
+// Values using the image's sizes, if blocks and layers are compiled per
+// request (dynamic.go). The output parameters f, q, pr, lo, md, cp and orig
+// apply to the whole chain (the last one given wins).
 //
-// Parameters:
-//
-//	w, h         pixels, or 0<v<1 as a fraction of the current image
-//	ar-W-H       aspect ratio, with exactly one of w and h (ignored with both)
-//	dpr          0.1 to 5, multiplies w and h
-//	c            maintain_ratio (default: cover the box, cut at fo), force, at_max
-//	             (fit, never enlarge), at_max_enlarge (fit), at_least (cover, no cut)
-//	cm           pad_resize (fit, pad with bg, placed by fo), extract (cut w×h from
-//	             the image at fo, x/y or xc/yc), pad_extract (extract, padding
-//	             with bg where the image is smaller)
-//	fo           center, top, left, bottom, right, top_left, top_right,
-//	             bottom_left, bottom_right, auto (libvips attention)
-//	x, y, xc, yc extract position: top-left corner or centre, in pixels
-//	f            auto (negotiate; also when absent), jpg, jpeg, png, webp, avif,
-//	             gif, jxl, orig (the source's format)
-//	q            1 to 100, default 80
-//	pr, lo       true: progressive (JPEG, PNG), lossless (WebP, AVIF, JXL)
-//	md, cp       true: keep all metadata, or only the ICC profile (default strip)
-//	orig         true: the caller delivers the untouched source
-//	rt           auto (no-op: EXIF orientation is always applied) or a multiple of 90
-//	fl           h, v, h_v
-//	bl           1 to 100 (gaussian sigma = value / 2)
-//	e-grayscale, e-contrast (20% linear stretch), e-sharpen[-1..100] (default 50),
-//	e-usm-radius-sigma-amount-threshold (mapped onto libvips sharpen)
-//	r            corner radius in pixels, or max (ellipse); transparent corners
-//	bg           RRGGBB, RRGGBBAA, a colour name, or blurred (pad_resize)
-//	b            <width>_<colour> border
-//	t            true (threshold 10) or 1 to 99: trim the border colour of the
-//	             top-left pixel
-//	o            0 to 100 opacity
-//	n            <name>: a named transformation, alone in its step
+// Every parameter, its values and an example URL: docs/transformations.md.
+// Layers read images and fonts from the caller's origins through Sources
+// (sources.go), passed to ProcessWith.
 package transform

@@ -28,6 +28,9 @@ func (g geometry) startsWithResize() bool { return g.extract.empty() && g.resize
 
 // planGeometry works out what step s does to a width×height image.
 func planGeometry(width, height int, s *step, l Limits) (geometry, error) {
+	if s.face != nil && s.zoom > 0 && s.mode == "" {
+		return planFaceZoom(width, height, s, l)
+	}
 	var g geometry
 	w, h := targetSize(width, height, s)
 	if err := l.checkDimension(sizeParam(s), w, h); err != nil {
@@ -92,7 +95,7 @@ func planGeometry(width, height int, s *step, l Limits) (geometry, error) {
 		g.resizeW, g.resizeH = max(scaled(width, sc, 0), w), max(scaled(height, sc, 0), h)
 		if g.resizeW != w || g.resizeH != h {
 			g.crop = rect{w: w, h: h}
-			g.crop.x, g.crop.y = place(s.focus, g.resizeW, g.resizeH, w, h)
+			g.crop.x, g.crop.y = s.cropAt(g.resizeW, g.resizeH, w, h)
 			g.smart = s.focus == focusAuto
 		}
 	}
@@ -159,7 +162,7 @@ func sizeParam(s *step) string {
 // x,y give the top-left corner, xc,yc the centre, otherwise fo decides.
 // The result always lies inside the image.
 func (s *step) position(width, height, ew, eh int) (int, int) {
-	x, y := place(s.focus, width, height, ew, eh)
+	x, y := s.cropAt(width, height, ew, eh)
 	switch {
 	case s.x.set || s.y.set:
 		if s.x.set {
@@ -204,4 +207,58 @@ func clamp(v, lo, hi int) int {
 		return lo
 	}
 	return min(max(v, lo), hi)
+}
+
+// faceFocus is where fo-face found faces, as fractions of the image: the
+// centre and the side of the box holding them all.
+type faceFocus struct{ cx, cy, size float64 }
+
+// cropAt places an inner box in an outer one: centred on the faces when
+// fo-face found some, else by the focus name.
+func (s *step) cropAt(outerW, outerH, innerW, innerH int) (int, int) {
+	if s.face == nil {
+		return place(s.focus, outerW, outerH, innerW, innerH)
+	}
+	x := int(math.Round(s.face.cx*float64(outerW))) - innerW/2
+	y := int(math.Round(s.face.cy*float64(outerH))) - innerH/2
+	return clamp(x, 0, outerW-innerW), clamp(y, 0, outerH-innerH)
+}
+
+// planFaceZoom plans fo-face with z: cut a region around the faces whose
+// height is the faces' box divided by z (z-1 is tight, z-0.5 shows the
+// faces at half the region's height), with the aspect ratio of the
+// requested size (square when neither w nor h is given), then resize it
+// to the requested size.
+func planFaceZoom(width, height int, s *step, l Limits) (geometry, error) {
+	var g geometry
+	w, h := targetSize(width, height, s)
+	if err := l.checkDimension(sizeParam(s), w, h); err != nil {
+		return g, err
+	}
+	aspect := 1.0
+	if w > 0 && h > 0 {
+		aspect = float64(w) / float64(h)
+	}
+	side := s.face.size * math.Min(float64(width), float64(height)) / s.zoom
+	eh := min(max(roundSize(side), 1), height)
+	ew := min(max(roundSize(side*aspect), 1), width)
+	if float64(ew)/float64(eh) > aspect+0.01 { // the width hit the image: keep the aspect
+		ew = min(roundSize(float64(eh)*aspect), width)
+	} else if float64(ew)/float64(eh) < aspect-0.01 {
+		eh = min(roundSize(float64(ew)/aspect), height)
+	}
+	g.extract = rect{w: ew, h: eh}
+	g.extract.x, g.extract.y = s.cropAt(width, height, ew, eh)
+	switch {
+	case w > 0 && h > 0:
+		g.resizeW, g.resizeH = w, h
+	case w > 0:
+		g.resizeW, g.resizeH = w, scaled(eh, float64(w)/float64(ew), 0)
+	case h > 0:
+		g.resizeW, g.resizeH = scaled(ew, float64(h)/float64(eh), 0), h
+	}
+	if g.resizeW == ew && g.resizeH == eh {
+		g.resizeW, g.resizeH = 0, 0
+	}
+	return g, nil
 }

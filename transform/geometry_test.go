@@ -71,3 +71,39 @@ func TestPlanGeometryLimits(t *testing.T) {
 		}
 	}
 }
+
+// TestPlanFaceGeometry: fo-face centres the cut on the faces (clamped to
+// the image); with z the region around them is cut first, its height the
+// faces' box divided by z.
+func TestPlanFaceGeometry(t *testing.T) {
+	l := Limits{}.WithDefaults()
+	tests := []struct {
+		chain string
+		face  faceFocus
+		want  geometry
+	}{
+		// 1200×800 covered to 450×300, a face at 80% across: the cut's
+		// centre is at 360, clamped so the cut stays inside.
+		{"w-300,h-300,fo-face", faceFocus{0.8, 0.5, 0.1}, geometry{resizeW: 450, resizeH: 300, crop: rect{150, 0, 300, 300}}},
+		{"w-300,h-300,fo-face", faceFocus{0.4, 0.5, 0.1}, geometry{resizeW: 450, resizeH: 300, crop: rect{30, 0, 300, 300}}},
+		// z-0.5: a 200 px face box (0.25 of 800) gives a 400 px square region around (600,400).
+		{"w-100,h-100,fo-face,z-0.5", faceFocus{0.5, 0.5, 0.25}, geometry{extract: rect{400, 200, 400, 400}, resizeW: 100, resizeH: 100}},
+		// z-1 with a 2:1 output: the region is as high as the face box (200) and twice as wide.
+		{"w-200,h-100,fo-face,z-1", faceFocus{0.5, 0.5, 0.25}, geometry{extract: rect{400, 300, 400, 200}, resizeW: 200, resizeH: 100}},
+		// the region is clamped to the image edge.
+		{"w-100,h-100,fo-face,z-0.5", faceFocus{0.05, 0.05, 0.25}, geometry{extract: rect{0, 0, 400, 400}, resizeW: 100, resizeH: 100}},
+	}
+	for _, tt := range tests {
+		c, err := compiled(t, tt.chain)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := c.steps[0]
+		f := tt.face
+		s.face = &f
+		g, err := planGeometry(1200, 800, &s, l)
+		if err != nil || g != tt.want {
+			t.Errorf("%s with a face at %+v: %+v, %v; want %+v", tt.chain, tt.face, g, err, tt.want)
+		}
+	}
+}

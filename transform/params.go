@@ -4,11 +4,7 @@ package transform
 // executor reads, their enumerations and colours. The URL grammar lives in
 // transform/grammar; compile.go turns its tree into these structures.
 
-import (
-	"sort"
-	"strconv"
-	"strings"
-)
+import "github.com/image-cdn/image_cdn/transform/grammar"
 
 // Crop strategies (c-).
 const (
@@ -29,6 +25,7 @@ const (
 const (
 	focusCenter = "center"
 	focusAuto   = "auto"
+	focusFace   = "face"
 
 	defaultQuality = 80
 	defaultSharpen = 50
@@ -39,7 +36,7 @@ const (
 var (
 	crops  = []string{cropMaintainRatio, cropForce, cropAtMax, cropAtMaxEnlarge, cropAtLeast}
 	modes  = []string{modePadResize, modeExtract, modePadExtract}
-	focals = []string{focusCenter, "top", "left", "bottom", "right", "top_left", "top_right", "bottom_left", "bottom_right", focusAuto}
+	focals = []string{focusCenter, "top", "left", "bottom", "right", "top_left", "top_right", "bottom_left", "bottom_right", focusAuto, focusFace}
 	// f- values; "jpeg" is an alias of "jpg", "auto" means negotiate.
 	formatValues = []string{"auto", "jpg", "jpeg", "png", "webp", "avif", "gif", "jxl", "orig"}
 )
@@ -50,19 +47,18 @@ type optInt struct {
 	set bool
 }
 
-// color is 8-bit RGBA.
-type rgba struct{ r, g, b, a uint8 }
-
 // step is one ':'-separated group of parameters. Within a step the order
 // the user wrote is irrelevant: execution follows a fixed order
-// (see pipeline.go), which is what makes sorting safe in Canonical.
+// (see steps_chain.go), which is what makes sorting safe in Canonical.
 type step struct {
-	width, height    float64 // 0 = unset; 0<v<1 = fraction of the current size; else pixels
-	arW, arH         float64 // ar-W-H; 0 = unset
-	dpr              float64 // 0 = unset (1)
-	crop             string  // "" = maintain_ratio
-	mode             string  // "" = plain resize
-	focus            string  // "" = center
+	width, height    float64    // 0 = unset; 0<v<1 = fraction of the current size; else pixels
+	arW, arH         float64    // ar-W-H; 0 = unset
+	dpr              float64    // 0 = unset (1)
+	crop             string     // "" = maintain_ratio
+	mode             string     // "" = plain resize
+	focus            string     // "" = center
+	zoom             float64    // z- with fo-face; 0 = unset (1)
+	face             *faceFocus // set per request on a copy of the step when fo-face found faces
 	x, y, xc, yc     optInt
 	rotate           int // degrees, 0..359
 	flip             string
@@ -72,13 +68,33 @@ type step struct {
 	sharpen          int // 0 = off
 	usm              [4]float64
 	hasUSM           bool
-	radius           int // 0 = off, -1 = max
+	radius           int    // 0 = off, -1 = max; with corners set, the largest corner
+	corners          [4]int // per-corner radii: top-left, top-right, bottom-right, bottom-left
+	hasCorners       bool
 	bg               rgba
 	hasBG, bgBlurred bool
+	bgBlur           int  // bg-blurred_<n>: 0 = default
+	bgBrightness     int  // bg-blurred_<n>_<brightness>: -255..255
+	bgDominant       bool // bg-dominant
+	bgGradient       bool // bg-gradient_dominant
 	borderWidth      int
 	borderColor      rgba
-	trim             int // 0 = off
+	trim             int  // 0 = off
+	noTrim           bool // t-false: no trim, even where it is the default (layers)
 	opacity          optInt
+	shadow           *shadowSpec
+	gradient         *gradientSpec
+	replace          *replaceSpec
+	distort          *distortSpec
+
+	// Per-request parts (dynamic.go). tree is set when a value uses an
+	// image variable: the executor compiles it again with the image's
+	// sizes. cond is an if block. text is the un-evaluated normal form
+	// that Canonical prints for both.
+	tree   *grammar.Step
+	cond   *condBlock
+	layers []layer
+	text   string
 }
 
 // output holds the parameters that describe the encoded result; they are
@@ -91,45 +107,4 @@ type output struct {
 	metadata    bool
 	iccOnly     bool
 	original    bool
-}
-
-// colorNames are the names bg- and b- accept besides hex.
-var colorNames = map[string]rgba{
-	"white":       {255, 255, 255, 255},
-	"black":       {0, 0, 0, 255},
-	"red":         {255, 0, 0, 255},
-	"green":       {0, 128, 0, 255},
-	"blue":        {0, 0, 255, 255},
-	"yellow":      {255, 255, 0, 255},
-	"gray":        {128, 128, 128, 255},
-	"grey":        {128, 128, 128, 255},
-	"orange":      {255, 165, 0, 255},
-	"purple":      {128, 0, 128, 255},
-	"transparent": {0, 0, 0, 0},
-}
-
-func colorNameList() []string {
-	names := make([]string, 0, len(colorNames))
-	for n := range colorNames {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
-}
-
-func parseColor(v string) (rgba, bool) {
-	if c, ok := colorNames[strings.ToLower(v)]; ok {
-		return c, true
-	}
-	if len(v) != 6 && len(v) != 8 {
-		return rgba{}, false
-	}
-	n, err := strconv.ParseUint(v, 16, 32)
-	if err != nil {
-		return rgba{}, false
-	}
-	if len(v) == 6 {
-		n = n<<8 | 0xFF
-	}
-	return rgba{uint8(n >> 24), uint8(n >> 16), uint8(n >> 8), uint8(n)}, true
 }

@@ -108,7 +108,7 @@ func TestParseEquivalent(t *testing.T) {
 		{"w-300,h-200,c-maintain_ratio,fo-center", "w-300,h-200"},
 		{"f-jpeg,q-80", "f-jpg"},
 		{"rt-N90", "rt-270"},
-		{"bg-white,w-10,h-10,cm-pad_resize", "w-10,h-10,cm-pad_resize,bg-FFFFFFFF"},
+		{"bg-white,w-10,h-10,cm-pad_resize", "w-10,h-10,cm-pad_resize,bg-FFFFFF99"},
 	}
 	for _, p := range pairs {
 		a, errA := Parse(p[0], "", ParseOptions{})
@@ -149,7 +149,8 @@ func TestParseErrors(t *testing.T) {
 		{"dpr-auto", "dpr", "0.1 to 5"},
 		{"c-fill", "c", "maintain_ratio"},
 		{"cm-pad", "cm", "pad_resize"},
-		{"fo-face", "fo", "top_left"},
+		{"fo-person", "fo", "object-aware focus"},
+		{"fo-x1", "fo", "top_left"},
 		{"x-a", "x", "integer"},
 		{"yc-1.5", "yc", "integer"},
 		{"f-bmp", "f", "webp"},
@@ -160,8 +161,7 @@ func TestParseErrors(t *testing.T) {
 		{"md-x", "md", "true or false"},
 		{"cp-x", "cp", "true or false"},
 		{"orig-x", "orig", "true or false"},
-		{"rt-45", "rt", "multiple of 90"},
-		{"rt-x", "rt", "multiple of 90"},
+		{"rt-x", "rt", "angle in degrees"},
 		{"fl-x", "fl", "h_v"},
 		{"bl-0", "bl", "1 to 100"},
 		{"bl-101", "bl", "1 to 100"},
@@ -175,6 +175,7 @@ func TestParseErrors(t *testing.T) {
 		{"r-0", "r", "1 to 10000"},
 		{"r-round", "r", "1 to 10000"},
 		{"bg-FFF", "bg", "RRGGBB"},
+		{"bg-FF0000FF", "bg", "opacity from 00 to 99"},
 		{"bg-GGGGGG", "bg", "RRGGBB"},
 		{"b-5", "b", "<width>_<colour>"},
 		{"b-0_FFFFFF", "b", "<width>_<colour>"},
@@ -295,6 +296,8 @@ func FuzzParse(f *testing.F) {
 	for _, s := range []string{
 		"w-300,h-200", "e-usm-2-0.8-1-0.05", "rt-N90:fl-h_v", "n-thumb", "w-0.5,ar-4-3,dpr-2",
 		"bg-FF000080,cm-pad_resize,w-1,h-1", "b-5_red,t-true,o-50,r-max", "::", ",", "w-N", "q-",
+		"l-text,i-Hello wörld/x,ff-Open Sans,fs-bh_div_10,l-end", "l-image,ie-YS9iLnBuZw==,lx-N10,l-image,i-ik_canvas,w-10,h-10,bg-red,l-end,l-end",
+		"if-ar_gt_4-3_or_iw_lt_100,w-iw_div_2:rt-45,if-else,e-shadow-bl-2,if-end", "r-1_2_max_0,bg-blurred_5_N20,e-gradient-ld-top_left_sp-0.5,cr-red_10_blue",
 	} {
 		f.Add(s, "")
 	}
@@ -303,8 +306,8 @@ func FuzzParse(f *testing.F) {
 		c, err := Parse(path, query, opts)
 		if err != nil {
 			var e *Error
-			if !errors.As(err, &e) || e.Kind != Invalid || e.Msg == "" {
-				t.Fatalf("Parse(%q, %q) returned a non-Invalid error %v", path, query, err)
+			if !errors.As(err, &e) || (e.Kind != Invalid && e.Kind != Limit) || e.Msg == "" {
+				t.Fatalf("Parse(%q, %q) returned an error neither Invalid nor Limit: %v", path, query, err)
 			}
 			return
 		}
@@ -367,18 +370,17 @@ func TestParseGrammarConstructs(t *testing.T) {
 		{"oi-logo.png", "oi", "deprecated"},
 		{"w-300,ot-hello", "ot", "deprecated"},
 		{"ox-N35", "ox", "deprecated"},
-		{"l-image,i-logo.png,l-end", "l-image", "layers are not supported yet"},
-		{"w-300,l-text,i-Hello,fs-20,l-end", "l-text", "layers are not supported yet"},
-		{"if-ar_gt_1,w-200,if-else,w-300,if-end", "if", "not supported yet"},
-		{"w-iw_div_2", "w", "iw are not supported yet"},
-		{"b-ch_mod_5_yellow", "b", "ch are not supported yet"},
+		{"w-bw_div_2", "w", "only known inside a layer"},
 		{"w-1_div_0", "w", "division by zero"},
 		{"w-10_pow_10", "w", "out of range"},
 		{"w-1_sub_2", "w", "positive integer"}, // the value rules apply to the result
-		{"z-1", "z", "not supported yet"},
-		{"e-shadow", "e-shadow", "not supported yet"},
 		{"lx-10", "lx", "only allowed inside a layer"},
-		{"l-image,i-a,l-end", "l-image", "not supported yet"},
+		{"l-image,i-a@@..@@b.png,l-end", "i", "not a valid path"},
+		{"l-image,ie-***,l-end", "ie", "base64"},
+		{"l-text,ie-AA,l-end", "ie", "visible text"},
+		{"l-image,i-a.png,f-png,l-end", "f", "inside a layer"},
+		{"l-text,i-hi,ff-comic,l-end", "ff", "built-in font"},
+		{"l-image,i-ik_canvas,bg-red,l-end", "l-image", "needs w and h"},
 	}
 	for _, tt := range refused {
 		_, err := Parse(tt.chain, "", ParseOptions{})
@@ -405,8 +407,8 @@ func TestParseGrammarConstructs(t *testing.T) {
 		}
 	}
 	// Named definitions go through the same grammar.
-	if err := ValidateNamed(map[string]string{"x": "l-image,i-a,l-end"}); !IsKind(err, Invalid) || !strings.Contains(err.Error(), "layers") {
-		t.Errorf("ValidateNamed(layer) = %v", err)
+	if err := ValidateNamed(map[string]string{"x": "l-image,i-a,lx-N,l-end"}); !IsKind(err, Invalid) || !strings.Contains(err.Error(), "lx") {
+		t.Errorf("ValidateNamed(bad layer) = %v", err)
 	}
 }
 

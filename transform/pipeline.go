@@ -23,6 +23,10 @@ type job struct {
 	frames        int        // frames in the source
 	animate       bool       // keep every frame in the output
 
+	sources  Sources           // the origins layers and fonts are read from (Options)
+	inputs   map[string][]byte // fetched layer images and font files, by origin path
+	inputMem int64             // their bytes and decoded pixels, for the memory estimate
+
 	roots      roots // images the deadline kills (roots.go)
 	img        *vips.ImageRef
 	shrunk     bool // the loader already did the first step's resize
@@ -40,6 +44,7 @@ type stage struct {
 
 var (
 	inspectStage = stage{"inspect source", inspectSource} // limits on bytes, type, pixels, frames: before any decode
+	fetchStage   = stage{"fetch layers", fetchInputs}     // layer images and font files, concurrently, each inspected like the source
 	decodeStages = []stage{
 		{"load", load},              // the only decode; shrink-on-load when the chain starts with a resize
 		{"convert to sRGB", toSRGB}, // profiles, CMYK, 16-bit and grey all become 8-bit sRGB
@@ -52,14 +57,14 @@ var (
 // run executes the pipeline. The Processor bounds how many run at once and
 // how much memory they hold (admit). A panic becomes an internal error:
 // a safety net only, since every input is checked before it is decoded.
-func run(ctx context.Context, src []byte, c *Chain, f Format, l Limits, admit func(*job) (release func(), err error)) (res *Result, err error) {
+func run(ctx context.Context, src []byte, c *Chain, f Format, l Limits, opts Options, admit func(*job) (release func(), err error)) (res *Result, err error) {
 	if c == nil {
 		c = &Chain{}
 	}
 	if err := CheckBudget(c, l); err != nil {
 		return nil, err
 	}
-	j := &job{ctx: ctx, src: src, chain: c, format: f, limits: l}
+	j := &job{ctx: ctx, src: src, chain: c, format: f, limits: l, sources: opts.Sources}
 	stop := j.roots.watch(ctx)
 	loaded := false
 	defer func() {
@@ -76,6 +81,9 @@ func run(ctx context.Context, src []byte, c *Chain, f Format, l Limits, admit fu
 		}
 	}()
 	if err := j.stage(inspectStage); err != nil {
+		return nil, err
+	}
+	if err := j.stage(fetchStage); err != nil {
 		return nil, err
 	}
 	release, err := admit(j)

@@ -81,11 +81,17 @@ type Result struct {
 // (the deadline passed or the caller left: libvips stopped computing), or
 // an internal failure. It is Reserve followed by Slot.Process.
 func (p *Processor) Process(ctx context.Context, src []byte, c *Chain, f Format) (*Result, error) {
+	return p.ProcessWith(ctx, src, c, f, Options{})
+}
+
+// ProcessWith is Process with per-request options (the origins layers
+// read from).
+func (p *Processor) ProcessWith(ctx context.Context, src []byte, c *Chain, f Format, opts Options) (*Result, error) {
 	s, err := p.Reserve()
 	if err != nil {
 		return nil, err
 	}
-	return s.Process(ctx, src, c, f)
+	return s.ProcessWith(ctx, src, c, f, opts)
 }
 
 // Slot is a place in the Processor's queue. Taking it before fetching the
@@ -118,6 +124,11 @@ func (s *Slot) Release() {
 // Process waits for a worker (honouring ctx), transforms, and releases
 // the slot. A slot processes once.
 func (s *Slot) Process(ctx context.Context, src []byte, c *Chain, f Format) (*Result, error) {
+	return s.ProcessWith(ctx, src, c, f, Options{})
+}
+
+// ProcessWith is Process with per-request options.
+func (s *Slot) ProcessWith(ctx context.Context, src []byte, c *Chain, f Format, opts Options) (*Result, error) {
 	if s.used {
 		return nil, errors.New("transform: slot already used")
 	}
@@ -132,7 +143,7 @@ func (s *Slot) Process(ctx context.Context, src []byte, c *Chain, f Format) (*Re
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	return run(ctx, src, c, f, s.p.limits, s.p.admitMemory)
+	return run(ctx, src, c, f, s.p.limits, opts, s.p.admitMemory)
 }
 
 // admitMemory holds the job's estimated memory until release: it waits

@@ -2,6 +2,8 @@ package transform
 
 import (
 	"github.com/davidbyttow/govips/v2/vips"
+
+	"github.com/image-cdn/image_cdn/transform/grammar"
 )
 
 // stepOp is one parameter group's effect on an image. It may return the
@@ -16,12 +18,17 @@ var stepOps = []stepOp{
 	trim,
 	applyGeometry,
 	rotate,
+	rotateAny,
 	flip,
+	distort,
+	colourReplace,
 	grayscale,
 	contrast,
 	sharpen,
 	unsharpMask,
 	blur,
+	gradient,
+	shadow,
 	roundCorners,
 	border,
 	opacity,
@@ -43,24 +50,52 @@ func applyChain(j *job) error {
 // so that neither the C stack nor the operations' buffers grow with the
 // length of the chain.
 func (j *job) applySteps(img *vips.ImageRef) (*vips.ImageRef, error) {
-	first := j.chain.firstStep()
 	depth := loadDepth
-	for i := range j.chain.steps {
-		s := &j.chain.steps[i]
-		if d := depthOf(s); depth+d > maxDepth {
+	return j.runSteps(img, j.chain.steps, j.chain.firstStep(), stepEnv{iw: j.width, ih: j.height}, &depth)
+}
+
+// stepEnv is what per-request values refer to besides the current image:
+// the source size (iw, ih) and, inside a layer, the size of the image the
+// layer goes on (bw, bh).
+type stepEnv struct{ iw, ih, bw, bh int }
+
+func (e stepEnv) at(img *vips.ImageRef) grammar.Env {
+	return imageEnv(e.iw, e.ih, img.Width(), img.Height(), e.bw, e.bh)
+}
+
+// runSteps runs steps on img: an if block runs the branch its condition
+// chooses for the image so far, a step with per-request values is compiled
+// for the image so far, and a step's layers go on after its parameters.
+func (j *job) runSteps(img *vips.ImageRef, steps []step, first *step, env stepEnv, depth *int) (*vips.ImageRef, error) {
+	for i := range steps {
+		s := &steps[i]
+		if s.cond != nil {
+			branch, err := s.cond.choose(env.at(img))
+			if err != nil {
+				return img, err
+			}
+			if img, err = j.runSteps(img, branch, nil, env, depth); err != nil {
+				return img, err
+			}
+			continue
+		}
+		rs, err := s.resolve(env.at(img))
+		if err != nil {
+			return img, err
+		}
+		if d := depthOf(rs); *depth+d > maxDepth {
 			if err := j.materialise(img); err != nil {
 				return img, err
 			}
-			depth = d
+			*depth = d
 		} else {
-			depth += d
+			*depth += d
 		}
 		for _, op := range stepOps {
 			if err := j.ctx.Err(); err != nil {
 				return img, err
 			}
-			var err error
-			if img, err = op(j, img, s, s == first); err != nil {
+			if img, err = op(j, img, rs, s == first); err != nil {
 				return img, err
 			}
 			// Operations carry the page-height field over even when they
@@ -72,6 +107,12 @@ func (j *job) applySteps(img *vips.ImageRef) (*vips.ImageRef, error) {
 		}
 		if err := j.limits.checkDimension("", img.Width(), img.Height()); err != nil {
 			return img, err
+		}
+		if len(rs.layers) > 0 {
+			if img, err = j.applyLayers(img, rs.layers); err != nil {
+				return img, err
+			}
+			*depth = maxDepth // a layer's composite is deep: copy before the next step
 		}
 	}
 	return img, nil

@@ -17,15 +17,6 @@ func grayscale(_ *job, img *vips.ImageRef, s *step, _ bool) (*vips.ImageRef, err
 	return img, img.ToColorSpace(vips.InterpretationSRGB)
 }
 
-// contrast stretches the colour bands by 20% around mid-grey; alpha is
-// left alone.
-func contrast(_ *job, img *vips.ImageRef, s *step, _ bool) (*vips.ImageRef, error) {
-	if !s.contrast {
-		return img, nil
-	}
-	return img, linearColour(img, 1.2, 128*(1-1.2), 1, 0)
-}
-
 // sharpen maps e-sharpen-1..100 onto libvips' sharpen: larger values widen
 // the gaussian and steepen the slope for edges.
 func sharpen(_ *job, img *vips.ImageRef, s *step, _ bool) (*vips.ImageRef, error) {
@@ -34,19 +25,6 @@ func sharpen(_ *job, img *vips.ImageRef, s *step, _ bool) (*vips.ImageRef, error
 	}
 	v := float64(s.sharpen)
 	if err := img.Sharpen(0.5+v/50, 2, 1+v/25); err != nil {
-		return img, err
-	}
-	return img, toUchar(img)
-}
-
-// unsharpMask maps e-usm-radius-sigma-amount-threshold onto libvips'
-// sharpen, whose mask size follows sigma: the threshold (0..1) becomes
-// the flat/jaggy threshold in L* units and amount the slope for edges.
-func unsharpMask(_ *job, img *vips.ImageRef, s *step, _ bool) (*vips.ImageRef, error) {
-	if !s.hasUSM || s.usm[2] == 0 {
-		return img, nil
-	}
-	if err := img.Sharpen(max(s.usm[1], 0.1), s.usm[3]*100, s.usm[2]*3); err != nil {
 		return img, err
 	}
 	return img, toUchar(img)
@@ -67,12 +45,17 @@ func roundCorners(_ *job, img *vips.ImageRef, s *step, _ bool) (*vips.ImageRef, 
 		return img, nil
 	}
 	w, h := img.Width(), img.Height()
-	rx, ry := s.radius, s.radius
-	if s.radius < 0 {
-		rx, ry = w/2, h/2
+	var svg string
+	if s.hasCorners {
+		svg = cornersSVG(w, h, s.corners)
+	} else {
+		rx, ry := s.radius, s.radius
+		if s.radius < 0 {
+			rx, ry = w/2, h/2
+		}
+		svg = fmt.Sprintf(`<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d"><rect width="%d" height="%d" rx="%d" ry="%d" fill="#fff"/></svg>`,
+			w, h, w, h, min(rx, w/2), min(ry, h/2))
 	}
-	svg := fmt.Sprintf(`<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d"><rect width="%d" height="%d" rx="%d" ry="%d" fill="#fff"/></svg>`,
-		w, h, w, h, min(rx, w/2), min(ry, h/2))
 	mask, err := vips.NewImageFromBuffer([]byte(svg))
 	if err != nil {
 		return img, fmt.Errorf("corner mask: %w", err)
@@ -87,6 +70,21 @@ func roundCorners(_ *job, img *vips.ImageRef, s *step, _ bool) (*vips.ImageRef, 
 		return img, err
 	}
 	return img, toUchar(img)
+}
+
+// cornersSVG is a w×h mask with each corner rounded by its own radius
+// (top left, top right, bottom right, bottom left; max or more than half
+// the shorter side is half the shorter side).
+func cornersSVG(w, h int, c [4]int) string {
+	r := make([]int, 4)
+	for i, v := range c {
+		if v < 0 || v > min(w, h)/2 {
+			v = min(w, h) / 2
+		}
+		r[i] = v
+	}
+	return fmt.Sprintf(`<svg xmlns="http://www.w3.org/2000/svg" width="%[1]d" height="%[2]d"><path fill="#fff" d="M%[3]d,0 H%[7]d A%[4]d,%[4]d 0 0 1 %[1]d,%[4]d V%[8]d A%[5]d,%[5]d 0 0 1 %[9]d,%[2]d H%[6]d A%[6]d,%[6]d 0 0 1 0,%[10]d V%[3]d A%[3]d,%[3]d 0 0 1 %[3]d,0 Z"/></svg>`,
+		w, h, r[0], r[1], r[2], r[3], w-r[1], h-r[2], w-r[2], h-r[3])
 }
 
 // border adds a frame of the given width and colour around the image.

@@ -24,6 +24,16 @@ func trim(_ *job, img *vips.ImageRef, s *step, _ bool) (*vips.ImageRef, error) {
 
 // applyGeometry does the step's size work: extract, resize, crop, pad.
 func applyGeometry(j *job, img *vips.ImageRef, s *step, first bool) (*vips.ImageRef, error) {
+	if s.focus == focusFace {
+		fs, err := withFace(img, s)
+		if err != nil {
+			return img, err
+		}
+		s = fs
+		// Faces are found in the image as loaded: plan on it, the
+		// loader's resize included.
+		first = false
+	}
 	// The first step is planned on the source size, since the loader may
 	// have shrunk the image already (fractions like w-0.5 are of the source).
 	w, h := img.Width(), img.Height()
@@ -90,6 +100,18 @@ func cropResized(img *vips.ImageRef, g geometry) error {
 // pad places img on a padW×padH canvas of the step's background: a colour
 // (white by default) or, for bg-blurred, a blurred stretch of the image.
 func pad(img *vips.ImageRef, s *step, g geometry) (*vips.ImageRef, error) {
+	switch {
+	case s.bgDominant:
+		c, err := dominantColour(img)
+		if err != nil {
+			return img, err
+		}
+		cp := *s
+		cp.bg, cp.hasBG, cp.bgDominant = c, true, false
+		return pad(img, &cp, g)
+	case s.bgGradient:
+		return padGradient(img, g)
+	}
 	if !s.bgBlurred {
 		bg := s.background()
 		if bg.A < 255 && !img.HasAlpha() {
@@ -104,14 +126,80 @@ func pad(img *vips.ImageRef, s *step, g geometry) (*vips.ImageRef, error) {
 		return img, err
 	}
 	err = canvas.ThumbnailWithSize(g.padW, g.padH, vips.InterestingNone, vips.SizeForce)
+	sigma := 20.0
+	if s.bgBlur > 0 {
+		sigma = float64(s.bgBlur) / 2
+	}
 	if err == nil {
-		err = canvas.GaussianBlur(20)
+		err = canvas.GaussianBlur(sigma)
+	}
+	if err == nil && s.bgBrightness != 0 {
+		err = linearColour(canvas, 1, float64(s.bgBrightness), 1, 0)
 	}
 	if err == nil {
 		err = canvas.Composite(img, vips.BlendModeOver, g.padX, g.padY)
 	}
 	if err == nil && canvas.BandFormat() != vips.BandFormatUchar {
 		err = canvas.Cast(vips.BandFormatUchar)
+	}
+	if err != nil {
+		canvas.Close()
+		return img, err
+	}
+	img.Close()
+	return canvas, nil
+}
+
+// padGradient is bg-gradient_dominant: the padding is a gradient between
+// the dominant colours of the image's two edges that face the padding
+// (top and bottom, or left and right).
+func padGradient(img *vips.ImageRef, g geometry) (*vips.ImageRef, error) {
+	w, h := img.Width(), img.Height()
+	vertical := g.padH-h >= g.padW-w
+	edge := func(x, y, ew, eh int) (rgba, error) {
+		e, err := img.Copy()
+		if err != nil {
+			return rgba{}, err
+		}
+		defer e.Close()
+		if err := e.ExtractArea(x, y, ew, eh); err != nil {
+			return rgba{}, err
+		}
+		return dominantColour(e)
+	}
+	band := max(1, min(w, h)/10)
+	var from, to rgba
+	var err error
+	spec := gradientSpec{angle: 180, stop: 1}
+	if vertical {
+		from, err = edge(0, 0, w, band)
+		if err == nil {
+			to, err = edge(0, h-band, w, band)
+		}
+	} else {
+		spec.angle = 90
+		from, err = edge(0, 0, band, h)
+		if err == nil {
+			to, err = edge(w-band, 0, band, h)
+		}
+	}
+	if err != nil {
+		return img, err
+	}
+	spec.from, spec.to = from, to
+	canvas, err := gradientImage(g.padW, g.padH, &spec)
+	if err != nil {
+		return img, err
+	}
+	return over(canvas, img, g.padX, g.padY)
+}
+
+// over puts img on canvas at x, y and returns canvas, closing img; on
+// failure it closes canvas and returns img.
+func over(canvas, img *vips.ImageRef, x, y int) (*vips.ImageRef, error) {
+	err := canvas.Composite(img, vips.BlendModeOver, x, y)
+	if err == nil {
+		err = toUchar(canvas)
 	}
 	if err != nil {
 		canvas.Close()

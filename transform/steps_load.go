@@ -170,7 +170,7 @@ func jpegShrink(width, height, targetW, targetH int) int {
 // resize the loader can do.
 func (j *job) firstResize() (geometry, bool) {
 	s := j.chain.firstStep()
-	if s == nil || s.trim > 0 {
+	if s == nil || s.trim > 0 || s.perRequest() {
 		return geometry{}, false
 	}
 	g, err := planGeometry(j.width, j.height, s, j.limits)
@@ -187,7 +187,7 @@ func (c *Chain) needsRandomAccess() bool {
 	first := c.firstStep()
 	for i := range c.steps {
 		s := &c.steps[i]
-		if s.rotate != 0 || s.flip == "v" || s.flip == "h_v" || s.trim > 0 || s.bgBlurred {
+		if s.rotate != 0 || s.flip == "v" || s.flip == "h_v" || s.trim > 0 || s.bgBlurred || s.randomAccess() {
 			return true
 		}
 		if s.focus == focusAuto && (s != first || s.mode != "") {
@@ -227,8 +227,10 @@ func singlePage(img *vips.ImageRef) error {
 // later step and encoder sees one colour model: embedded profiles (Adobe
 // RGB, Display P3, CMYK) are applied, CMYK without a profile uses libvips'
 // built-in one, 16-bit and greyscale images are converted.
-func toSRGB(j *job) error {
-	img := j.img
+func toSRGB(j *job) error { return toSRGBImage(j.img) }
+
+// toSRGBImage is toSRGB for any image (layer inputs too).
+func toSRGBImage(img *vips.ImageRef) error {
 	if img.HasICCProfile() {
 		// A broken embedded profile is not worth failing the request for;
 		// the colourspace conversion below still yields sRGB.
