@@ -55,7 +55,10 @@ func applyClientHints(r *http.Request, req *request) error {
 		}
 		return p, nil
 	}
-	return editChains(req, "-auto", resolve)
+	if err := editChains(req, "w-auto", resolve); err != nil {
+		return err
+	}
+	return editChains(req, "dpr-auto", resolve)
 }
 
 // addVary names the header a value came from or, when no hint was sent,

@@ -30,6 +30,7 @@ func TestApplyClientHints(t *testing.T) {
 		{"w-100,dpr-auto", []string{"DPR: 9"}, "w-100", true, "Sec-CH-DPR", ""},
 		{"w-auto,dpr-auto", []string{"Sec-CH-Width: 640", "Sec-CH-DPR: 1.5"}, "w-700,dpr-1.5", true, "Sec-CH-Width, Sec-CH-DPR", "1.5"},
 		{"w-100", []string{"Sec-CH-Width: 640"}, "w-100", true, "", ""},
+		{"w-100,fo-auto,f-auto", []string{"Sec-CH-Width: 640"}, "w-100,fo-auto,f-auto", true, "", ""},
 	}
 	for _, tt := range tests {
 		r := httptest.NewRequest("GET", "/a.jpg", nil)

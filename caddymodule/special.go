@@ -121,9 +121,11 @@ func defaultImageKey(v string) (string, error) {
 	return p, nil
 }
 
-// splitChainParams applies fn to every top-level parameter of a chain text
-// (steps split by ":", parameters by ","); fn returns the replacement, ""
-// to drop the parameter. Steps left empty are dropped.
+// splitChainParams applies fn to every parameter of a chain text (steps
+// split by ":", parameters by ","); fn returns the replacement, "" to
+// drop the parameter. A step whose parameters were all dropped goes too;
+// everything else is copied as it was (empty parameters included, for the
+// grammar to judge).
 func splitChainParams(chain string, fn func(param string) (string, error)) (string, error) {
 	var steps []string
 	for _, step := range strings.Split(chain, ":") {
@@ -133,13 +135,15 @@ func splitChainParams(chain string, fn func(param string) (string, error)) (stri
 			if err != nil {
 				return "", err
 			}
-			if np != "" {
-				params = append(params, np)
+			if np == "" && p != "" {
+				continue
 			}
+			params = append(params, np)
 		}
-		if len(params) > 0 {
-			steps = append(steps, strings.Join(params, ","))
+		if len(params) == 0 {
+			continue
 		}
+		steps = append(steps, strings.Join(params, ","))
 	}
 	return strings.Join(steps, ":"), nil
 }

@@ -53,6 +53,7 @@ func TestTakeDefaultImage(t *testing.T) {
 		{"di-a@@b.jpg", "", "a/b.jpg", false},
 		{"w-10:di-x.png,h-5", "w-10:h-5", "x.png", true},
 		{"w-10", "w-10", "", true},
+		{"w-10,,h-5::di-x.png", "w-10,,h-5:", "x.png", true}, // empty parts kept for the grammar
 	}
 	for _, tt := range tests {
 		q := &request{pathChain: tt.chain, hasPathChain: true}
