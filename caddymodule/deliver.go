@@ -168,6 +168,9 @@ func (h *Handler) setObjectHeaders(w http.ResponseWriter, req *request, info ori
 	hdr.Set("Cache-Control", h.CacheControl)
 	// RFC 9211: objects as stored are not cached here, only relayed.
 	hdr.Set("Cache-Status", "image_cdn; fwd=bypass")
+	if _, kept := o.(*sourceStore); kept {
+		hdr.Set("Cache-Status", "image_cdn; hit; detail=source-storage")
+	}
 	// Objects are user content: never let a browser guess a more dangerous type.
 	hdr.Set("X-Content-Type-Options", "nosniff")
 	if ct := hdr.Get("Content-Type"); strings.HasPrefix(ct, "image/svg+xml") || isSandboxed(o) {

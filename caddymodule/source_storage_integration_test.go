@@ -49,6 +49,9 @@ func TestS3SourceStorage(t *testing.T) {
 	remote.reset()
 	second := startCaddy(t, config("http://127.0.0.1:1"))
 	resp, body := do(t, "GET", second, "/a.jpg")
+	if cs := resp.Header.Get("Cache-Status"); cs != "image_cdn; hit; detail=source-storage" {
+		t.Errorf("Cache-Status = %q", cs)
+	}
 	if resp.StatusCode != 200 || body != string(jpg) || resp.Header.Get("ETag") != `"v1"` {
 		t.Errorf("second a.jpg = %d (%d bytes) ETag %q %s", resp.StatusCode, len(body), resp.Header.Get("ETag"), resp.Header.Get("Ik-Error"))
 	}
