@@ -52,6 +52,8 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //		memory_budget <size>         # memory all running transforms may hold; default 1GiB
 //
 //		result_storage s3 { … } | file <dir>
+//		source_storage s3 { … } | file <dir>   # originals from remote origins
+//		rewrite cloudinary | imgix   # other CDNs' URLs onto the same pipeline
 //		memory_cache <size>          # e.g. 256MiB; default off
 //		check_source [bool]          # regenerate stored variants whose source changed
 //
@@ -83,18 +85,25 @@ func (h *Handler) unmarshalOptions(d *caddyfile.Dispenser) error {
 		switch opt {
 		case "origin":
 			if !d.NextArg() {
-				return d.Err("image_cdn: origin needs a type (s3 or file)")
+				return d.Err("image_cdn: origin needs a type (s3, file, web or web_proxy)")
 			}
 			source := d.Val()
 			modID := "http.handlers.image_cdn.origins." + source
 			if _, err := caddy.GetModule(modID); err != nil {
-				return d.Errf("image_cdn: unknown origin type %q (want s3 or file)", source)
+				return d.Errf("image_cdn: unknown origin type %q (want s3, file, web or web_proxy)", source)
 			}
 			unm, err := caddyfile.UnmarshalModule(d, modID)
 			if err != nil {
 				return err
 			}
 			h.OriginsRaw = append(h.OriginsRaw, caddyconfig.JSONModuleObject(unm, "source", source, nil))
+		case "rewrite":
+			if err := oneArg(d, &h.Rewrite); err != nil {
+				return err
+			}
+			if err := validRewrite(h.Rewrite); err != nil {
+				return d.Err(err.Error())
+			}
 		case "cache_control":
 			if err := oneArg(d, &h.CacheControl); err != nil {
 				return err
@@ -195,20 +204,25 @@ func (h *Handler) unmarshalOptions(d *caddyfile.Dispenser) error {
 			if h.MemoryBudget, err = sizeArg(d); err != nil {
 				return err
 			}
-		case "result_storage":
+		case "result_storage", "source_storage":
 			if !d.NextArg() {
-				return d.Err("result_storage: needs a type (s3 or file)")
+				return d.Errf("%s: needs a type (s3 or file)", opt)
 			}
 			backend := d.Val()
-			modID := "http.handlers.image_cdn.result_storage." + backend
+			modID := "http.handlers.image_cdn." + opt + "." + backend
 			if _, err := caddy.GetModule(modID); err != nil {
-				return d.Errf("result_storage: unknown type %q (want s3 or file)", backend)
+				return d.Errf("%s: unknown type %q (want s3 or file)", opt, backend)
 			}
 			unm, err := caddyfile.UnmarshalModule(d, modID)
 			if err != nil {
 				return err
 			}
-			h.ResultStorageRaw = caddyconfig.JSONModuleObject(unm, "backend", backend, nil)
+			raw := caddyconfig.JSONModuleObject(unm, "backend", backend, nil)
+			if opt == "source_storage" {
+				h.SourceStorageRaw = raw
+			} else {
+				h.ResultStorageRaw = raw
+			}
 		case "tenant":
 			t, err := unmarshalTenant(d)
 			if err != nil {

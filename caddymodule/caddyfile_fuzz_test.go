@@ -25,6 +25,8 @@ func FuzzUnmarshalCaddyfile(f *testing.F) {
 		"image_cdn a b",
 		"image_cdn {\n{\n}",
 		"image_cdn {\n restrict_unnamed maybe\n avif true false\n}",
+		"image_cdn {\n origin web w https://a.example/m {\n  forward_host\n  allow_private 10.0.0.0/8\n  max_redirects 0\n  header X-A b\n }\n origin web_proxy {\n  allow_hosts *.a.example\n  max_size 1MiB\n }\n source_storage s3 {\n  bucket b\n  folder /o/\n }\n rewrite imgix\n}",
+		"image_cdn {\n source_storage file /tmp/s\n rewrite cloudinary\n origin web_proxy p {\n  body_timeout 1s\n }\n}",
 	} {
 		f.Add(seed)
 	}

@@ -34,6 +34,9 @@ func (h *Handler) deliver(w http.ResponseWriter, r *http.Request, req *request) 
 			return err
 		}
 		o := h.origins[i]
+		if err := checkPrivate(req, info); err != nil {
+			return err
+		}
 		switch evaluate(r, info.ETag, info.LastModified) {
 		case notModified:
 			h.setObjectHeaders(w, req, info, o)
@@ -44,7 +47,9 @@ func (h *Handler) deliver(w http.ResponseWriter, r *http.Request, req *request) 
 		}
 		if r.Method == http.MethodHead {
 			h.setObjectHeaders(w, req, info, o)
-			w.Header().Set("Content-Length", strconv.FormatInt(info.Size, 10))
+			if n := contentLength(info.Size); n != "" {
+				w.Header().Set("Content-Length", n)
+			}
 			w.WriteHeader(http.StatusOK)
 			return nil
 		}
@@ -65,6 +70,9 @@ func (h *Handler) deliver(w http.ResponseWriter, r *http.Request, req *request) 
 		return err
 	}
 	defer obj.Body.Close()
+	if err := checkPrivate(req, obj.Info); err != nil {
+		return err
+	}
 
 	h.setObjectHeaders(w, req, obj.Info, h.origins[i])
 	status, length := http.StatusOK, obj.Size
@@ -72,9 +80,15 @@ func (h *Handler) deliver(w http.ResponseWriter, r *http.Request, req *request) 
 		status, length = http.StatusPartialContent, obj.Partial.Length()
 		w.Header().Set("Content-Range", obj.Partial.ContentRange())
 	}
-	w.Header().Set("Content-Length", strconv.FormatInt(length, 10))
+	if n := contentLength(length); n != "" { // unknown from a web origin: chunked
+		w.Header().Set("Content-Length", n)
+	}
 	w.WriteHeader(status)
-	h.stream(w, obj.Body, req.key)
+	if obj.Partial != nil || !h.keepsSource(i) {
+		h.stream(w, obj.Body, req.key)
+		return nil
+	}
+	h.streamKeeping(w, req.key, obj) // a whole original from a remote origin: keep a copy
 	return nil
 }
 
@@ -84,8 +98,8 @@ var copyBuffers = sync.Pool{New: func() any { b := make([]byte, 64<<10); return 
 
 // stream copies a body to the client. The status line is gone by now, so
 // a failure can only be logged; the short body (against Content-Length)
-// tells the client.
-func (h *Handler) stream(w io.Writer, body io.Reader, key string) {
+// tells the client. It reports whether the whole body went out.
+func (h *Handler) stream(w io.Writer, body io.Reader, key string) bool {
 	buf := copyBuffers.Get().(*[]byte)
 	defer copyBuffers.Put(buf)
 	// Copy through this buffer, never through w's ReadFrom: when w was
@@ -96,7 +110,9 @@ func (h *Handler) stream(w io.Writer, body io.Reader, key string) {
 		if c := h.logger.Check(zap.DebugLevel, "streaming interrupted"); c != nil {
 			c.Write(zap.String("key", key), zap.Error(err))
 		}
+		return false
 	}
+	return true
 }
 
 // stat finds the first origin that has the object, in preference order.
@@ -107,7 +123,13 @@ func (h *Handler) stat(ctx context.Context, key string) (origin.Info, int, error
 // open is stat's counterpart for GET, starting at origin index from (the
 // one a stat already found).
 func (h *Handler) open(ctx context.Context, key string, opts origin.GetOptions, from int) (*origin.Object, int, error) {
-	return firstOrigin(h, key, from, func(o Origin) (*origin.Object, error) { return h.metrics.timedGet(ctx, o, h.originLabel(o), key, opts) })
+	obj, i, err := firstOrigin(h, key, from, func(o Origin) (*origin.Object, error) { return h.metrics.timedGet(ctx, o, h.originLabel(o), key, opts) })
+	if h.sources != nil && from == 0 {
+		// Source storage is origin 0: a body from it is a hit, from any
+		// later origin a miss.
+		h.metrics.SourceStorageLookup(err == nil && i == 0)
+	}
+	return obj, i, err
 }
 
 // firstOrigin runs the preference list from index from and maps the
@@ -146,16 +168,22 @@ func (h *Handler) setObjectHeaders(w http.ResponseWriter, req *request, info ori
 	if info.ContentDisposition != "" {
 		hdr.Set("Content-Disposition", info.ContentDisposition)
 	}
+	attachment(hdr, req)
+	setHintHeaders(hdr, req)
 	hdr.Set("Accept-Ranges", "bytes")
 	hdr.Set("Cache-Control", h.CacheControl)
 	// RFC 9211: objects as stored are not cached here, only relayed.
 	hdr.Set("Cache-Status", "image_cdn; fwd=bypass")
+	if _, kept := o.(*sourceStore); kept {
+		hdr.Set("Cache-Status", "image_cdn; hit; detail=source-storage")
+	}
 	// Objects are user content: never let a browser guess a more dangerous type.
 	hdr.Set("X-Content-Type-Options", "nosniff")
-	if ct := hdr.Get("Content-Type"); strings.HasPrefix(ct, "image/svg+xml") {
+	if ct := hdr.Get("Content-Type"); strings.HasPrefix(ct, "image/svg+xml") || isSandboxed(o) {
 		// An SVG opened directly is a document that can run script on this
-		// origin; as an <img> it never runs any, and this changes nothing.
-		hdr.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src data:; sandbox")
+		// origin, and so is anything a web proxy fetched from elsewhere; as
+		// an <img> it never runs any, and this changes nothing.
+		hdr.Set("Content-Security-Policy", sandboxCSP)
 	}
 	if c, ok := o.(canonicaler); ok {
 		if u := c.CanonicalURL(req.escapedPath); u != "" {

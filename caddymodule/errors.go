@@ -14,6 +14,7 @@ import (
 
 	"github.com/image-cdn/image_cdn/origin"
 	"github.com/image-cdn/image_cdn/transform"
+	"github.com/image-cdn/image_cdn/weborigin"
 )
 
 // clientError is a failure whose code and message are safe to show to the
@@ -41,6 +42,13 @@ func fromOrigin(name string, err error) *clientError {
 	var oe *origin.Error
 	if !errors.As(err, &oe) {
 		return &clientError{status: http.StatusBadGateway, code: "EORIGIN", msg: "origin failed", cause: err}
+	}
+	switch {
+	case errors.Is(err, weborigin.ErrRefused):
+		// Nothing was fetched: the address policy stopped it.
+		return &clientError{status: http.StatusForbidden, code: "EREFUSED", msg: "the source address is not allowed", cause: err}
+	case errors.Is(err, weborigin.ErrTooLarge):
+		return &clientError{status: http.StatusBadRequest, code: "ELIMIT", msg: "the source is over the web origin's size limit", cause: err}
 	}
 	who := "origin"
 	if name != "" {

@@ -114,6 +114,17 @@ type Handler struct {
 	// Writes happen after the response, through a bounded queue.
 	ResultStorageRaw json.RawMessage `json:"result_storage,omitempty" caddy:"namespace=http.handlers.image_cdn.result_storage inline_key=backend"`
 
+	// SourceStorageRaw keeps originals fetched from remote origins (the
+	// web origins): a module in http.handlers.image_cdn.source_storage
+	// ("s3", "file"), asked before every origin and written after the
+	// response through the bounded write queue. See docs/delivery.md.
+	SourceStorageRaw json.RawMessage `json:"source_storage,omitempty" caddy:"namespace=http.handlers.image_cdn.source_storage inline_key=backend"`
+
+	// Rewrite maps another CDN's URLs onto the same pipeline:
+	// "cloudinary" (/image/upload/w_300,c_fill/v1/a.jpg) or "imgix"
+	// (/a.jpg?w=300&fit=crop). Unknown parameters get 400.
+	Rewrite string `json:"rewrite,omitempty"`
+
 	// CheckSource makes a stored variant valid only while its source is
 	// unchanged: the source is stat'ed (HEAD) on every request and a
 	// changed ETag means the variant is made again. Needs ResultStorageRaw
@@ -147,8 +158,10 @@ type Handler struct {
 	// processorKey releases processor from the shared pool in Cleanup.
 	processorKey string
 	storage      resultstore.Store
-	memory       *resultstore.Memory
-	group        *resultstore.Group
+	// sources is source storage, also origins[0] when configured.
+	sources *sourceStore
+	memory  *resultstore.Memory
+	group   *resultstore.Group
 	// writes runs the result-storage writes after their responses; owned
 	// by this handler and closed in Cleanup.
 	writes  *resultstore.WriteQueue
@@ -189,6 +202,9 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	if err := h.provisionModules(ctx); err != nil {
 		return err
 	}
+	if err := h.provisionSourceStorage(ctx); err != nil {
+		return err
+	}
 	if err := h.provisionTenants(ctx); err != nil {
 		return err
 	}
@@ -213,7 +229,7 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	if h.memory != nil {
 		h.memory.OnEvict = h.metrics.evictions.Inc
 	}
-	if h.storage != nil {
+	if h.storage != nil || h.sources != nil {
 		h.writes = resultstore.NewWriteQueue(resultstore.WriteQueueConfig{
 			OnError: func(key string, err error) {
 				h.logger.Warn("result storage write failed", zap.String("key", key), zap.Error(err))
@@ -300,6 +316,9 @@ func (h *Handler) Validate() error {
 	if h.CheckSource && h.storage == nil && h.memory == nil {
 		return errors.New("image_cdn: check_source needs result_storage or memory_cache")
 	}
+	if err := validRewrite(h.Rewrite); err != nil {
+		return fmt.Errorf("image_cdn: %w", err)
+	}
 	if h.Queue != nil && *h.Queue < 0 {
 		return fmt.Errorf("image_cdn: queue must be 0 or more, got %d", *h.Queue)
 	}
@@ -349,11 +368,25 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, _ caddyhttp.
 // successful answers (200, 206, 304, HEAD); every failure is returned.
 // The source it returns says where the body came from, for metrics.
 func (h *Handler) serve(w http.ResponseWriter, r *http.Request) (source, error) {
-	req, err := parseRequest(r) // split the URL into object key and chain
+	pr, err := h.rewriteURL(r) // a Cloudinary or imgix URL as its tr: equivalent
+	if err != nil {
+		return sourceNone, err
+	}
+	req, err := parseRequest(pr) // split the URL into object key and chain
 	if err != nil {
 		return sourceNone, err
 	}
 	if err := h.checkSignature(r); err != nil { // ik-s / ik-t
+		return sourceNone, err
+	}
+	req.signed = len(h.signKeys) > 0
+	if err := takeDefaultImage(req); err != nil { // di-: the image for a missing source
+		return sourceNone, err
+	}
+	if err := applyClientHints(r, req); err != nil { // w-auto, dpr-auto
+		return sourceNone, err
+	}
+	if err := prepareThumbnail(req); err != nil { // ik-thumbnail.jpg: a JPEG still
 		return sourceNone, err
 	}
 	chain, err := h.parseChain(req) // the tr chain, checked before any fetch
@@ -363,6 +396,16 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) (source, error) 
 	if err := allowMethod(r); err != nil { // GET and HEAD only
 		return sourceNone, err
 	}
+	serve := func(w http.ResponseWriter, req *request) (source, error) { return h.serveObject(w, r, req, chain) }
+	src, err := serve(w, req)
+	if req.defaultKey != "" && isNotFound(err) {
+		return h.serveDefault(w, r, req, serve)
+	}
+	return src, err
+}
+
+// serveObject answers for one object key: as stored, or transformed.
+func (h *Handler) serveObject(w http.ResponseWriter, r *http.Request, req *request, chain *transform.Chain) (source, error) {
 	if chain == nil || chain.Original() { // no transformation: stream as stored
 		return sourceOrigin, h.deliver(w, r, req)
 	}

@@ -19,6 +19,18 @@ type request struct {
 	// and in ?tr=; the has* flags distinguish absent from empty.
 	pathChain, queryChain       string
 	hasPathChain, hasQueryChain bool
+	// Special paths and parameters (special.go): the file name the client
+	// asked for (the last segment, the SEO name under ik-seo),
+	// ?ik-attachment=true, the default image of di-, and whether a
+	// signature was verified.
+	fileName   string
+	attachment bool
+	defaultKey string
+	signed     bool
+	thumbnail  bool // <path>/ik-thumbnail.jpg (thumbnail.go)
+	videoFrame bool // a thumbnail of a video, made by ffmpeg (videoframe.go)
+	// hints records what client hints did (hints.go).
+	hints hints
 }
 
 func (q *request) hasTransform() bool { return q.hasPathChain || q.hasQueryChain }
@@ -35,6 +47,22 @@ func parseRequest(r *http.Request) (*request, error) {
 		q.pathChain, q.hasPathChain = strings.TrimPrefix(seg, "tr:"), true
 		esc = rest
 	}
+	if first, rest, _ := strings.Cut(esc, "/"); first == seoSegment && strings.HasPrefix(rest, "tr:") {
+		// ik-seo/tr:…/path: the chain may follow the SEO marker.
+		if seg, err := url.PathUnescape(rest[:strings.IndexByte(rest+"/", '/')]); err == nil && !q.hasPathChain {
+			q.pathChain, q.hasPathChain = strings.TrimPrefix(seg, "tr:"), true
+			_, rest, _ = strings.Cut(rest, "/")
+			esc = seoSegment + "/" + rest
+		}
+	}
+	esc, q.thumbnail = thumbnailPath(esc)
+	var name string
+	if obj, seoName, ok := seoPath(esc); ok {
+		esc, name = obj, seoName
+	} else {
+		name = esc[strings.LastIndexByte(esc, '/')+1:]
+	}
+	q.fileName, _ = url.PathUnescape(name)
 	key, err := url.PathUnescape(esc)
 	if err != nil {
 		return nil, badRequest("EPATH", errors.New("malformed percent-encoding in path"))
@@ -44,6 +72,10 @@ func parseRequest(r *http.Request) (*request, error) {
 
 	for _, piece := range strings.Split(r.URL.RawQuery, "&") {
 		name, value, _ := strings.Cut(piece, "=")
+		if name == "ik-attachment" {
+			q.attachment = value == "true"
+			continue
+		}
 		if name != "tr" {
 			continue
 		}

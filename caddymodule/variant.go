@@ -116,14 +116,14 @@ func (h *Handler) missStatus() string {
 // or a conditional request with no cache to answer it.
 func (h *Handler) resolveVariant(r *http.Request, req *request, chain *transform.Chain) (*variant, error) {
 	v := &variant{req: req, chain: chain, canonical: chain.Canonical()}
-	sourceType := transform.SourceType("", req.key)
+	sourceType := startType(req, "")
 	if h.CheckSource || !transform.IsImageType(sourceType) || (h.storage == nil && h.memory == nil && hasConditions(r)) {
 		info, i, err := h.stat(r.Context(), req.key)
 		if err != nil {
 			return nil, err
 		}
 		v.source, v.from = &info, i
-		sourceType = transform.SourceType(info.ContentType, req.key)
+		sourceType = startType(req, info.ContentType)
 		if !transform.IsImageType(sourceType) {
 			return nil, notAnImage(sourceType)
 		}
@@ -199,7 +199,7 @@ func (h *Handler) render(ctx context.Context, v *variant) (*resultstore.Entry, e
 		return nil, err
 	}
 	start := time.Now()
-	res, err := slot.ProcessWith(ctx, src, v.chain, v.format, transform.Options{Sources: layerSources{h}})
+	res, err := slot.ProcessWith(ctx, src, v.chain, v.format, transform.Options{Sources: layerSources{h, v.req}})
 	h.metrics.transformed(v.format, time.Since(start)-slot.Waited(), slot.Waited(), err)
 	if err != nil {
 		return nil, fromTransform(err)
@@ -210,6 +210,11 @@ func (h *Handler) render(ctx context.Context, v *variant) (*resultstore.Entry, e
 		ETag:         variantETag(info.ETag, v.canonical, v.format),
 		SourceETag:   info.ETag,
 		LastModified: info.LastModified,
+	}
+	if isPrivate(info) {
+		// Never cached: a cache hit is served before any origin is asked,
+		// so it could not tell a private source from a public one.
+		return e, nil
 	}
 	if h.memory != nil {
 		_ = h.memory.Put(ctx, v.storeKey, e)
@@ -226,16 +231,23 @@ func (h *Handler) render(ctx context.Context, v *variant) (*resultstore.Entry, e
 
 // fetchSource downloads the source into memory, within the byte limit.
 func (h *Handler) fetchSource(ctx context.Context, v *variant) ([]byte, origin.Info, error) {
-	return h.download(ctx, v.req.key, v.from, true)
+	if v.req.videoFrame {
+		return h.videoFrame(ctx, v)
+	}
+	return h.download(ctx, v.req, v.req.key, v.from, true)
 }
 
 // layerSources reads what a chain's layers name (image layers, font
 // files) from the same origin list as the source, within the same byte
-// limit; transform inspects them like sources.
-type layerSources struct{ h *Handler }
+// limit; transform inspects them like sources. A private layer needs a
+// signed request, as a private source does.
+type layerSources struct {
+	h   *Handler
+	req *request
+}
 
 func (s layerSources) Fetch(ctx context.Context, path string) ([]byte, error) {
-	b, _, err := s.h.download(ctx, path, 0, false)
+	b, _, err := s.h.download(ctx, s.req, path, 0, false)
 	if asClientError(err).status == http.StatusNotFound {
 		return nil, fmt.Errorf("layer %q: %w", path, transform.ErrSourceNotFound)
 	}
@@ -243,13 +255,17 @@ func (s layerSources) Fetch(ctx context.Context, path string) ([]byte, error) {
 }
 
 // download reads one object into memory, within the byte limit, trying the
-// origins from index from; image says it must be an image type.
-func (h *Handler) download(ctx context.Context, key string, from int, image bool) ([]byte, origin.Info, error) {
-	obj, _, err := h.open(ctx, key, origin.GetOptions{}, from)
+// origins from index from; image says it must be an image type. An object
+// from a remote origin is kept in source storage.
+func (h *Handler) download(ctx context.Context, req *request, key string, from int, image bool) ([]byte, origin.Info, error) {
+	obj, from, err := h.open(ctx, key, origin.GetOptions{}, from)
 	if err != nil {
 		return nil, origin.Info{}, err
 	}
 	defer obj.Body.Close()
+	if err := checkPrivate(req, obj.Info); err != nil {
+		return nil, origin.Info{}, err
+	}
 	if t := transform.SourceType(obj.ContentType, key); image && !transform.IsImageType(t) {
 		return nil, origin.Info{}, notAnImage(t)
 	}
@@ -259,6 +275,10 @@ func (h *Handler) download(ctx context.Context, key string, from int, image bool
 	}
 	buf := bytes.NewBuffer(make([]byte, 0, obj.Size+bytes.MinRead))
 	if _, err := buf.ReadFrom(io.LimitReader(obj.Body, limit+1)); err != nil {
+		var oe *origin.Error
+		if errors.As(err, &oe) { // the origin's own verdict, e.g. over a web origin's max_size
+			return nil, origin.Info{}, fromOrigin("", err)
+		}
 		if ctx.Err() != nil {
 			return nil, origin.Info{}, fromOrigin("", &origin.Error{Kind: origin.Timeout, Code: "Timeout", Err: err})
 		}
@@ -266,6 +286,9 @@ func (h *Handler) download(ctx context.Context, key string, from int, image bool
 	}
 	if int64(buf.Len()) > limit {
 		return nil, origin.Info{}, limitError(fmt.Errorf("the source is over the %d-byte limit", limit))
+	}
+	if h.keepsSource(from) {
+		h.keepSource(key, obj.Info, buf.Bytes())
 	}
 	return buf.Bytes(), obj.Info, nil
 }
@@ -294,6 +317,8 @@ func (h *Handler) setVariantHeaders(w http.ResponseWriter, v *variant, e *result
 	hdr.Set("Cache-Control", h.CacheControl)
 	hdr.Set("X-Content-Type-Options", "nosniff")
 	hdr.Set("Cache-Status", "image_cdn; "+cacheStatus)
+	attachment(hdr, v.req)
+	setHintHeaders(hdr, v.req)
 	if v.negotiated {
 		hdr.Add("Vary", "Accept")
 	}

@@ -115,6 +115,9 @@ func (c *Client) Get(ctx context.Context, bucket, key string, opts origin.GetOpt
 		switch {
 		case r.Suffix > 0:
 			err = gopts.SetRange(0, -r.Suffix)
+		case r.End < 0 && r.Start == 0:
+			// "bytes=0-": minio's SetRange(0, 0) would ask for the first byte only.
+			gopts.Set("Range", "bytes=0-")
 		case r.End < 0:
 			err = gopts.SetRange(r.Start, 0)
 		default:

@@ -1,0 +1,81 @@
+package caddymodule
+
+import (
+	"net/http"
+	"os/exec"
+	"path"
+	"strings"
+	"sync"
+)
+
+// ImageKit's thumbnails: <path>/ik-thumbnail.jpg is a JPEG still of the
+// object at <path>, with the request's transformation applied.
+//
+// Done: images, including animated GIF and WebP (their first frame: a
+// still output keeps only the first page), and videos' first frame through
+// ffmpeg when it is installed (videoframe.go). Not done: pg-<n> beyond the
+// first page or frame, and PDFs (the transform package does not load
+// them): these answer 501, naming what is missing, before any fetch.
+
+const thumbnailSuffix = "/ik-thumbnail.jpg"
+
+// thumbnailPath strips the thumbnail suffix from an escaped path.
+func thumbnailPath(esc string) (string, bool) {
+	return strings.CutSuffix(esc, thumbnailSuffix)
+}
+
+var videoExts = map[string]bool{".mp4": true, ".m4v": true, ".mov": true, ".webm": true, ".mkv": true, ".avi": true, ".mpeg": true, ".mpg": true, ".ogv": true}
+
+// ffmpegInstalled is looked up once: video thumbnails need it.
+var ffmpegInstalled = sync.OnceValue(func() bool {
+	_, err := exec.LookPath("ffmpeg")
+	return err == nil
+})
+
+// prepareThumbnail turns a thumbnail request into a transformation with a
+// JPEG output, or refuses what cannot be made yet.
+func prepareThumbnail(req *request) error {
+	if !req.thumbnail {
+		return nil
+	}
+	unsupported := func(msg string) error {
+		return &clientError{status: http.StatusNotImplemented, code: "EUNSUPPORTED", msg: msg}
+	}
+	switch ext := strings.ToLower(path.Ext(req.key)); {
+	case videoExts[ext]:
+		if !ffmpegInstalled() {
+			return unsupported("video thumbnails need ffmpeg, which is not installed on this server")
+		}
+		req.videoFrame = true
+	case ext == ".pdf":
+		return unsupported("PDF thumbnails are not available in this version")
+	}
+	var pageErr error
+	err := editChains(req, "pg-", func(p string) (string, error) {
+		v, ok := strings.CutPrefix(p, "pg-")
+		if !ok {
+			return p, nil
+		}
+		if v != "1" {
+			pageErr = unsupported("pg-" + v + ": only the first page or frame (pg-1) is available in this version")
+		}
+		return "", nil
+	})
+	if err != nil {
+		return err
+	}
+	if pageErr != nil {
+		return pageErr
+	}
+	if !req.hasPathChain && !req.hasQueryChain {
+		req.pathChain, req.hasPathChain = "f-jpg", true
+		return nil
+	}
+	if req.hasQueryChain {
+		// The query chain's steps come last: its output format wins.
+		req.queryChain += ",f-jpg"
+		return nil
+	}
+	req.pathChain += ",f-jpg"
+	return nil
+}

@@ -1,0 +1,147 @@
+package caddymodule
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/davidbyttow/govips/v2/vips"
+
+	"github.com/image-cdn/image_cdn/transform"
+)
+
+// animatedGIF is a 3-frame 40×30 animation.
+func animatedGIF(t *testing.T) []byte {
+	t.Helper()
+	transform.Startup()
+	img, err := vips.Black(40, 90)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer img.Close()
+	if err := img.SetPages(3); err != nil {
+		t.Fatal(err)
+	}
+	if err := img.SetPageHeight(30); err != nil {
+		t.Fatal(err)
+	}
+	b, _, err := img.ExportGIF(vips.NewGifExportParams())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func TestThumbnails(t *testing.T) {
+	s3srv.MakeBucket(t, "thumbs")
+	s3srv.Put(t, "thumbs", "anim.gif", animatedGIF(t), "image/gif")
+	s3srv.Put(t, "thumbs", "photo.png", sample(t, "logo.png"), "image/png")
+	s3srv.Put(t, "thumbs", "clip.mp4", []byte("not really a video"), "video/mp4")
+	s3srv.Put(t, "thumbs", "doc.pdf", []byte("%PDF-1.4"), "application/pdf")
+	proxy := s3srv.RecordingProxy(t)
+	base := startCaddy(t, site(s3Block("o", proxy.Endpoint(), "bucket thumbs", "path_style")))
+
+	for _, tt := range []struct {
+		path          string
+		width, height int
+	}{
+		{"/anim.gif/ik-thumbnail.jpg", 40, 30},
+		{"/tr:w-20/anim.gif/ik-thumbnail.jpg", 20, 15},
+		{"/anim.gif/ik-thumbnail.jpg?tr=w-20,pg-1", 20, 15},
+		{"/photo.png/ik-thumbnail.jpg?tr=w-10", 10, 0},
+	} {
+		resp, body := do(t, "GET", base, tt.path, "Accept: image/webp,*/*")
+		if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "image/jpeg" {
+			t.Errorf("%s = %d %q %s", tt.path, resp.StatusCode, resp.Header.Get("Content-Type"), resp.Header.Get("Ik-Error"))
+			continue
+		}
+		d := decode(t, body)
+		if d.format != "jpeg" || d.width != tt.width || tt.height != 0 && d.height != tt.height {
+			t.Errorf("%s = %+v, want a %d×%d JPEG", tt.path, d, tt.width, tt.height)
+		}
+	}
+	proxy.Reset()
+	refusals := []struct{ path, msg string }{
+		{"/doc.pdf/ik-thumbnail.jpg", "PDF thumbnails"},
+		{"/anim.gif/ik-thumbnail.jpg?tr=pg-2", "pg-2"},
+	}
+	if !ffmpegInstalled() {
+		refusals = append(refusals, struct{ path, msg string }{"/clip.mp4/ik-thumbnail.jpg", "need ffmpeg"})
+	}
+	for _, tt := range refusals {
+		resp, _ := do(t, "GET", base, tt.path)
+		if resp.StatusCode != 501 || !strings.Contains(resp.Header.Get("Ik-Error"), tt.msg) {
+			t.Errorf("%s = %d %q, want 501 naming %q", tt.path, resp.StatusCode, resp.Header.Get("Ik-Error"), tt.msg)
+		}
+	}
+	if n := len(proxy.Requests()); n != 0 {
+		t.Errorf("refused thumbnails fetched %d objects", n)
+	}
+}
+
+// TestVideoThumbnails runs only where ffmpeg is installed: it makes a
+// small MP4 whose index sits at the end (so a frame needs ranged reads),
+// and asks for its thumbnail through S3.
+func TestVideoThumbnails(t *testing.T) {
+	if !ffmpegInstalled() {
+		t.Skip("ffmpeg is not installed")
+	}
+	video := filepath.Join(t.TempDir(), "v.mp4")
+	cmd := exec.Command("ffmpeg", "-nostdin", "-loglevel", "error", "-f", "lavfi", "-i", "color=c=red:s=64x48:d=2",
+		"-f", "lavfi", "-i", "anullsrc", "-shortest", "-c:v", "mpeg4", "-c:a", "aac", video)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("making the video: %v %s", err, out)
+	}
+	body, err := os.ReadFile(video)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s3srv.MakeBucket(t, "videos")
+	s3srv.Put(t, "videos", "clip.mp4", body, "video/mp4")
+	s3srv.Put(t, "videos", "fake.mp4", []byte("not really a video"), "video/mp4")
+	proxy := s3srv.RecordingProxy(t)
+	base := startCaddy(t, site(s3Block("o", proxy.Endpoint(), "bucket videos", "path_style")))
+
+	resp, out := do(t, "GET", base, "/tr:w-32/clip.mp4/ik-thumbnail.jpg")
+	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "image/jpeg" {
+		t.Fatalf("thumbnail = %d %s", resp.StatusCode, resp.Header.Get("Ik-Error"))
+	}
+	if d := decode(t, out); d.format != "jpeg" || d.width != 32 || d.height != 24 {
+		t.Errorf("thumbnail = %+v, want a 32×24 JPEG", d)
+	}
+	ranged := 0
+	for _, r := range proxy.Requests() {
+		if r.Range != "" {
+			ranged++
+		}
+	}
+	if ranged == 0 {
+		t.Errorf("the video was not read by range: %+v", proxy.Requests())
+	}
+	if resp, _ := do(t, "GET", base, "/fake.mp4/ik-thumbnail.jpg"); resp.StatusCode != 422 {
+		t.Errorf("not a video = %d, want 422", resp.StatusCode)
+	}
+	// A playlist named .mp4 must not make ffmpeg fetch what it lists.
+	lure := newRemoteSite(t, map[string][]byte{"/x.ts": body})
+	s3srv.Put(t, "videos", "playlist.mp4", []byte("#EXTM3U\n#EXT-X-TARGETDURATION:1\n#EXTINF:1,\n"+lure.URL+"/x.ts\n#EXT-X-ENDLIST\n"), "video/mp4")
+	if resp, _ := do(t, "GET", base, "/playlist.mp4/ik-thumbnail.jpg"); resp.StatusCode != 422 || len(lure.requests()) != 0 {
+		t.Errorf("playlist = %d, and it fetched %d URLs", resp.StatusCode, len(lure.requests()))
+	}
+	if resp, _ := do(t, "GET", base, "/missing.mp4/ik-thumbnail.jpg"); resp.StatusCode != 404 {
+		t.Errorf("missing video = %d, want 404", resp.StatusCode)
+	}
+}
+
+// TestS3RangeFromZero: "bytes=0-" (what players send first) is the whole
+// object, not its first byte.
+func TestS3RangeFromZero(t *testing.T) {
+	s3srv.MakeBucket(t, "range-zero")
+	s3srv.Put(t, "range-zero", "v.bin", []byte("0123456789"), "application/octet-stream")
+	base := startCaddy(t, site(s3Block("o", s3srv.Endpoint(), "bucket range-zero", "path_style")))
+	resp, body := do(t, "GET", base, "/v.bin", "Range: bytes=0-")
+	if resp.StatusCode != 206 || body != "0123456789" || resp.Header.Get("Content-Range") != "bytes 0-9/10" {
+		t.Errorf("bytes=0- = %d %q %q", resp.StatusCode, body, resp.Header.Get("Content-Range"))
+	}
+}
