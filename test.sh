@@ -11,6 +11,8 @@ need_apt=()
 pkg-config --exists vips 2>/dev/null || need_apt+=(libvips-dev)
 # The demo page test (demo/) drives Debian's headless chromium.
 command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
+# Video thumbnails (ik-thumbnail.jpg) take a frame with ffmpeg.
+command -v ffmpeg >/dev/null 2>&1 || need_apt+=(ffmpeg)
 # Text layers are drawn with the DejaVu family, found through fontconfig.
 { command -v fc-list >/dev/null 2>&1 && fc-list | grep -q "DejaVu Sans"; } || need_apt+=(fonts-dejavu-core fontconfig)
 if ((${#need_apt[@]})); then
