@@ -1,26 +1,28 @@
 package hostile
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/image-cdn/image_cdn/internal/caddyproc"
 	"github.com/image-cdn/image_cdn/internal/s3test"
 )
+
+func TestMain(m *testing.M) {
+	caddyproc.Main()
+	os.Exit(m.Run())
+}
 
 // The contract this suite holds the server to (docs/limits.md).
 const (
@@ -71,7 +73,7 @@ func TestHostileCorpus(t *testing.T) {
 			start := time.Now()
 			status, hdr, body, err := srv.send(c)
 			if err != nil {
-				t.Fatalf("%s %s: %v (process alive: %v)", method(c), short(c.Path), err, srv.alive())
+				t.Fatalf("%s %s: %v (process alive: %v)", method(c), short(c.Path), err, srv.Alive())
 			}
 			took := time.Since(start)
 			if !slices.Contains(c.Want, status) {
@@ -94,8 +96,8 @@ func TestHostileCorpus(t *testing.T) {
 			if took > answerWithin {
 				t.Errorf("answered in %v, over %v", took, answerWithin)
 			}
-			if !srv.alive() {
-				t.Fatalf("the server died on this case; its output:\n%s", srv.output())
+			if !srv.Alive() {
+				t.Fatalf("the server died on this case; its output:\n%s", srv.Output())
 			}
 		})
 	}
@@ -132,8 +134,8 @@ func TestHostileCorpus(t *testing.T) {
 		for _, b := range bad {
 			t.Error(b)
 		}
-		if !srv.alive() {
-			t.Fatalf("the server died in the burst; its output:\n%s", srv.output())
+		if !srv.Alive() {
+			t.Fatalf("the server died in the burst; its output:\n%s", srv.Output())
 		}
 	})
 
@@ -146,37 +148,30 @@ func TestHostileCorpus(t *testing.T) {
 		}
 	})
 	t.Run("peak RSS within the budget", func(t *testing.T) {
-		peak := srv.peakRSS(t)
+		peak := srv.PeakRSS(t)
 		t.Logf("peak RSS %d MiB (budget %d MiB)", peak>>20, peakRSSBudget>>20)
 		if peak > peakRSSBudget {
 			t.Errorf("peak RSS %d MiB is over the %d MiB budget", peak>>20, peakRSSBudget>>20)
 		}
 	})
-	if out := srv.output(); strings.Contains(out, "panic") || strings.Contains(out, "fatal error") || strings.Contains(out, "SIG") {
+	if out := srv.Output(); strings.Contains(out, "panic") || strings.Contains(out, "fatal error") || strings.Contains(out, "SIG") {
 		t.Errorf("the server's output shows a crash:\n%s", out)
 	}
 }
 
 // caddy is the server under test, running as a child process.
 type caddy struct {
+	*caddyproc.Process
 	base   string
-	cmd    *exec.Cmd
-	out    *lockedBuffer
-	exited chan struct{}
 	client *http.Client
 }
 
-// startCaddy runs this test binary as Caddy (see TestMain) with a site on
-// a free port whose only origin is the S3 server; limits are the defaults
-// but for a short transform_timeout.
+// startCaddy runs Caddy with the module as a child process (caddyproc)
+// with a site on a free port whose only origin is the S3 server; limits
+// are the defaults but for a short transform_timeout.
 func startCaddy(t testing.TB, s3 *s3test.Server) *caddy {
 	t.Helper()
-	dir := t.TempDir()
-	bin, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := freePort(t)
+	addr := caddyproc.FreeAddr(t)
 	cf := fmt.Sprintf(`{
 	admin off
 	persist_config off
@@ -185,7 +180,7 @@ func startCaddy(t testing.TB, s3 *s3test.Server) *caddy {
 		level ERROR
 	}
 }
-http://127.0.0.1:%d {
+http://%s {
 	image_cdn {
 		origin s3 {
 			bucket            hostile
@@ -199,51 +194,12 @@ http://127.0.0.1:%d {
 		transform_timeout %s
 	}
 }
-`, port, s3.Endpoint(), s3.AccessKey, s3.SecretKey, transformTimeout)
-	cfPath := filepath.Join(dir, "Caddyfile")
-	if err := os.WriteFile(cfPath, []byte(cf), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	c := &caddy{base: "http://127.0.0.1:" + strconv.Itoa(port), out: &lockedBuffer{}, exited: make(chan struct{}),
+`, addr, s3.Endpoint(), s3.AccessKey, s3.SecretKey, transformTimeout)
+	c := &caddy{Process: caddyproc.Start(t, cf, "GOTRACEBACK=crash"), base: "http://" + addr,
 		client: &http.Client{Timeout: 2 * answerWithin, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
-	c.cmd = exec.Command(bin)
-	c.cmd.Env = append(os.Environ(), serveEnv+"="+cfPath, "GOTRACEBACK=crash", "HOME="+dir, "XDG_DATA_HOME="+dir, "XDG_CONFIG_HOME="+dir)
-	c.cmd.Stdout, c.cmd.Stderr = c.out, c.out
-	if err := c.cmd.Start(); err != nil {
-		t.Fatalf("starting caddy: %v", err)
-	}
-	go func() { _ = c.cmd.Wait(); close(c.exited) }()
-	t.Cleanup(func() {
-		_ = c.cmd.Process.Kill()
-		<-c.exited
-		if t.Failed() {
-			t.Logf("caddy output:\n%s", c.output())
-		}
-	})
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		conn, err := net.Dial("tcp", "127.0.0.1:"+strconv.Itoa(port))
-		if err == nil {
-			conn.Close()
-			return c
-		}
-		if !c.alive() || time.Now().After(deadline) {
-			t.Fatalf("caddy did not start: %v\n%s", err, c.output())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	c.WaitListening(t, addr)
+	return c
 }
-
-func (c *caddy) alive() bool {
-	select {
-	case <-c.exited:
-		return false
-	default:
-		return true
-	}
-}
-
-func (c *caddy) output() string { return c.out.String() }
 
 func (c *caddy) send(k Case) (int, http.Header, []byte, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*answerWithin)
@@ -272,28 +228,6 @@ func (c *caddy) mustGet(t testing.TB, path, wantType string) []byte {
 		t.Fatalf("GET %s: %d %q %v; Ik-Error %q", path, status, hdr.Get("Content-Type"), err, hdr.Get("Ik-Error"))
 	}
 	return body
-}
-
-// peakRSS reads the process's high-water mark of resident memory.
-func (c *caddy) peakRSS(t testing.TB) int64 {
-	t.Helper()
-	f, err := os.Open(fmt.Sprintf("/proc/%d/status", c.cmd.Process.Pid))
-	if err != nil {
-		t.Fatalf("reading the server's memory: %v", err)
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
-			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return kb << 10
-		}
-	}
-	t.Fatal("no VmHWM in /proc status")
-	return 0
 }
 
 // listenForCallbacks accepts connections on a loopback port and counts
@@ -331,34 +265,4 @@ func short(s string) string {
 		return s[:120] + "…"
 	}
 	return s
-}
-
-func freePort(t testing.TB) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.b.Len() > 4<<20 {
-		return len(p), nil
-	}
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }

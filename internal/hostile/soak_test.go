@@ -87,7 +87,7 @@ func BenchmarkSoak(b *testing.B) {
 					case err != nil || !slices.Contains(c.Want, status):
 						bad.Add(1)
 					}
-					if !srv.alive() {
+					if !srv.Alive() {
 						return
 					}
 				}
@@ -101,10 +101,10 @@ func BenchmarkSoak(b *testing.B) {
 	for range b.N {
 		clean, _, cleanShed := run(0)
 		mixed, outside, mixedShed := run(hostileShare)
-		if !srv.alive() {
-			b.Fatalf("the server crashed during the soak; its output:\n%s", srv.output())
+		if !srv.Alive() {
+			b.Fatalf("the server crashed during the soak; its output:\n%s", srv.Output())
 		}
-		peak := srv.peakRSS(b)
+		peak := srv.PeakRSS(b)
 		b.ReportMetric(clean, "clean-ok/s")
 		b.ReportMetric(mixed, "mixed-ok/s")
 		// The bar: legitimate throughput with hostile requests

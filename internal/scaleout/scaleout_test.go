@@ -8,67 +8,26 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig"
-	caddycmd "github.com/caddyserver/caddy/v2/cmd"
 	"github.com/minio/minio-go/v7"
 
 	_ "github.com/caddyserver/caddy/v2/modules/standard"
 
 	_ "github.com/image-cdn/image_cdn"
+	"github.com/image-cdn/image_cdn/internal/caddyproc"
 	"github.com/image-cdn/image_cdn/internal/s3test"
 )
 
-// serveEnv makes the test binary run Caddy on the Caddyfile it names
-// instead of running tests: each instance is a child process of its own.
-const serveEnv = "IMAGE_CDN_SCALEOUT_SERVE"
-
 func TestMain(m *testing.M) {
-	if cf := os.Getenv(serveEnv); cf != "" {
-		os.Args = []string{"caddy", "run", "--config", cf, "--adapter", "caddyfile"}
-		caddycmd.Main()
-		return
-	}
+	caddyproc.Main() // each instance is this binary run as Caddy
 	os.Exit(m.Run())
-}
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
-func waitListening(t *testing.T, addr string, exited <-chan struct{}) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		if c, err := net.Dial("tcp", addr); err == nil {
-			c.Close()
-			return
-		}
-		select {
-		case <-exited:
-			t.Fatalf("the instance for %s exited", addr)
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("nothing listens on %s", addr)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
 }
 
 // instance is one Caddy process.
@@ -81,8 +40,8 @@ type instance struct {
 func startInstance(t *testing.T, srv *s3test.Server, name string) instance {
 	t.Helper()
 	in := instance{name: name,
-		site:  fmt.Sprintf("127.0.0.1:%d", freePort(t)),
-		admin: fmt.Sprintf("127.0.0.1:%d", freePort(t))}
+		site:  caddyproc.FreeAddr(t),
+		admin: caddyproc.FreeAddr(t)}
 	s3 := fmt.Sprintf("endpoint %s\n\t\t\taccess_key_id %s\n\t\t\tsecret_access_key %s\n\t\t\tpath_style",
 		srv.Endpoint(), srv.AccessKey, srv.SecretKey)
 	cf := fmt.Sprintf(`{
@@ -109,28 +68,9 @@ http://%s {
 	}
 }
 `, in.admin, in.site, name, s3, s3)
-	file := filepath.Join(t.TempDir(), "Caddyfile")
-	if err := os.WriteFile(file, []byte(cf), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(os.Args[0])
-	cmd.Env = append(os.Environ(), serveEnv+"="+file, "HOME="+t.TempDir(), "XDG_DATA_HOME="+t.TempDir(), "XDG_CONFIG_HOME="+t.TempDir())
-	var logs strings.Builder
-	cmd.Stdout, cmd.Stderr = &logs, &logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(exited) }()
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		<-exited
-		if t.Failed() {
-			t.Logf("instance %s output:\n%s", name, logs.String())
-		}
-	})
-	waitListening(t, in.site, exited)
-	waitListening(t, in.admin, exited)
+	p := caddyproc.Start(t, cf)
+	p.WaitListening(t, in.site)
+	p.WaitListening(t, in.admin)
 	return in
 }
 
@@ -167,7 +107,7 @@ func TestSharedResultStorage(t *testing.T) {
 	one, two := startInstance(t, srv, "one"), startInstance(t, srv, "two")
 
 	// The load balancer: Caddy's own reverse_proxy, in this process.
-	lb := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	lb := caddyproc.FreeAddr(t)
 	cf := fmt.Sprintf("{\n\tadmin off\n\tpersist_config off\n\tauto_https off\n}\nhttp://%s {\n\treverse_proxy %s %s {\n\t\tlb_policy round_robin\n\t}\n}\n", lb, one.site, two.site)
 	cfg, _, err := caddyconfig.GetAdapter("caddyfile").Adapt([]byte(cf), nil)
 	if err != nil {
