@@ -52,19 +52,26 @@ http://127.0.0.1:%d {
 	}
 	t.Cleanup(func() { _ = caddy.Stop() })
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	deadline := time.Now().Add(5 * time.Second)
+	waitListening(t, addr)
+	return "http://" + addr
+}
+
+// waitListening waits (at most 10 s) until something accepts connections
+// on addr.
+func waitListening(t testing.TB, addr string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
 	for {
 		c, err := net.Dial("tcp", addr)
 		if err == nil {
 			c.Close()
-			break
+			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("caddy did not listen on %s: %v", addr, err)
+			t.Fatalf("nothing listens on %s: %v", addr, err)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	return "http://" + addr
 }
 
 // loadError returns the error Caddy gives when loading the site.

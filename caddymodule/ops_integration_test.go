@@ -36,22 +36,6 @@ func loadCaddyfile(t *testing.T, cf, addr string) {
 	waitListening(t, addr)
 }
 
-func waitListening(t *testing.T, addr string) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		c, err := net.Dial("tcp", addr)
-		if err == nil {
-			c.Close()
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("nothing listens on %s: %v", addr, err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
 // postPurge sends body to the admin purge route.
 func postPurge(t *testing.T, admin, method, body string) (int, PurgeCounts, string) {
 	t.Helper()
