@@ -874,8 +874,6 @@ if phase scale; then
 		local sweep=$1 x=$2 conc=$3 urls=$4 srv base pid rate rss irate=n/a; shift 4
 		vips_run "$conc" jpeg "$@"
 		[[ $V_OK == 1 ]] || V_RATE=n/a V_RSS=n/a
-		printf 'point\tscale_%s_rate\tlibvips in process\t%s\t%s\n' "$sweep" "$x" "$V_RATE" >>"$POINTS"
-		printf 'point\tscale_%s_rss\tlibvips in process\t%s\t%s\n' "$sweep" "$x" "$V_RSS" >>"$POINTS"
 		for srv in "${SCALE_SERVERS[@]}"; do
 			rate=n/a rss=n/a
 			if [[ $srv == image_cdn ]]; then
@@ -899,6 +897,8 @@ if phase scale; then
 			printf 'point\tscale_%s_rss\t%s\t%s\t%s\n' "$sweep" "$srv" "$x" "$rss" >>"$POINTS"
 			if [[ $srv == image_cdn ]]; then stop_caddy; else stop_peer; fi
 		done
+		printf 'point\tscale_%s_rate\tlibvips in process\t%s\t%s\n' "$sweep" "$x" "$V_RATE" >>"$POINTS"
+		printf 'point\tscale_%s_rss\tlibvips in process\t%s\t%s\n' "$sweep" "$x" "$V_RSS" >>"$POINTS"
 		# image_cdn's row against imgproxy's rate of the same point
 		local last=${#ROWS_scale[@]} i
 		for ((i = last - ${#SCALE_SERVERS[@]}; i < last; i++)); do
