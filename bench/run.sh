@@ -1044,6 +1044,7 @@ DIRTY=$(cd "$ROOT" && git status --porcelain 2>/dev/null | grep -qv '^?? bench/'
 	for p in imgproxy imagor; do echo "- **$p**: \`${PEER_LISTEN[$p]} ${PEER_ENV[$p]}\`"; done
 	echo "- Requests: image_cdn \`$(peer_path image_cdn jpeg img/F '{bg}')\`; imgproxy \`$(peer_path imgproxy jpeg img/F '{bg}')\`; imagor \`$(peer_path imagor jpeg img/F '{bg}')\` (WebP/AVIF: f-webp/f-avif, @webp/@avif, format(webp)/format(avif)). \`{bg}\` is unique per request: each server coalesces or caches by its variant key, and each of these changes the key, not the work (imgproxy's cachebuster option; an imagor filter it does not know)."
 	echo "- Same work as image_cdn's defaults: nproc workers (image_cdn: its default nproc workers), no result cache or storage, libvips operation cache off (all three), JPEG optimised Huffman not progressive, WebP effort 4, AVIF effort 2 (speed 7), metadata stripped. imgproxy's own Docker image sets MALLOC_ARENA_MAX=2 and the glibc allocator; imagor's sets MALLOC_ARENA_MAX=2 and preloads jemalloc, which is not installed here, so it runs on glibc. The module caps glibc arenas at 2 itself."
+	echo "- imgproxy needs IMGPROXY_ALLOW_LOOPBACK_SOURCE_ADDRESSES: its S3 client goes through the same guarded transport as HTTP sources, which refuses 127.0.0.1. imagor gets a queue of 4× its workers, as image_cdn's default: with its default (none) it answers 429 to a request that arrives before the previous one has given back its slot, even at c = workers. imgproxy's queue is unbounded by default."
 	echo
 	echo "## What each row measures"
 	echo
