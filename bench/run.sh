@@ -1,31 +1,55 @@
 #!/usr/bin/env bash
-# Load benchmark for image_cdn (issue 6): one command, measured against
-# libvips itself, Caddy's file_server and the S3 server, in the same run.
+# Load benchmark for image_cdn (issues 6 and 15): one command, measured
+# against libvips itself, imgproxy and imagor, Caddy's file_server and
+# reverse_proxy, and the S3 server, in the same run.
 #
-#   ./bench/run.sh                   # everything; ~6-8 min on 2 cores
-#   BENCH_DURATION=5 ./bench/run.sh  # shorter measurements
+#   BENCH_IMGPROXY_SRC=/path/to/imgproxy-v4.0.12 \
+#   BENCH_IMAGOR_SRC=/path/to/imagor-v1.4.17 ./bench/run.sh
+#                                    # everything, rewrites bench/RESULTS.md
+#                                    # and bench/figures/*.svg; ~25 min on 2 cores
+#   ./bench/run.sh                   # the same without the peers (their rows
+#                                    # say "skipped" and why)
+#   BENCH_DURATION=3 BENCH_PHASES="cold peers" ./bench/run.sh   # a quick look
 #
 # Environment (all optional):
 #   BENCH_DURATION     seconds per measurement (default 10)
 #   BENCH_CONCURRENCY  concurrency levels (default "nproc 4×nproc")
 #   BENCH_BIG_CONC     connections of the big-photo flood (default 64)
 #   BENCH_NO_INSTALL=1 do not apt-get / go install anything
-#   BENCH_KEEP=1       keep the work directory (logs, Caddyfiles, wrk output)
-#   BENCH_PHASES       which parts to run (default "pass cold hot flood")
+#   BENCH_KEEP=1       keep the work directory (logs, Caddyfiles, wrk output,
+#                      sample outputs of every server)
+#   BENCH_PHASES       which parts to run (default "pass cold peers hot scale flood")
 #   BENCH_CADDY_ENV    extra environment for Caddy, e.g. "MALLOC_ARENA_MAX=2"
 #   BENCH_CADDY        a prebuilt Caddy binary to use instead of building one
 #   BENCH_RESULTS      where to write the results (default bench/RESULTS.md;
 #                      "-" to write nowhere)
+#   BENCH_FIGURES      where to write the SVG charts (default bench/figures
+#                      when the results go to bench/RESULTS.md)
+# Peers (phase "peers": side-by-side cold rows; phase "scale": imgproxy in
+# the megapixel and connection sweeps). The script never downloads them:
+# give a source checkout (built here with cgo against the system libvips)
+# or a binary already built that way.
+#   BENCH_IMGPROXY_SRC a checkout of github.com/imgproxy/imgproxy at v4.0.12
+#   BENCH_IMGPROXY_BIN or its binary
+#   BENCH_IMAGOR_SRC   a copy of github.com/cshum/imagor at v1.4.17
+#   BENCH_IMAGOR_BIN   or its binary
+#   BENCH_PEER_ENV     extra environment for the peers, e.g. "LD_PRELOAD=..."
+# Scale (phase "scale"):
+#   BENCH_SCALE_MP     source sizes in megapixels (default "1 3 9 20 35 50")
+#   BENCH_SCALE_CONC   connection counts (default "1 2 4 8 16")
+#
+# How the peers were obtained for bench/RESULTS.md: see bench/README.md.
 #
 # It installs what it needs (apt: libvips-dev libvips-tools wrk curl
 # lomiri-wallpapers-16.04; go install versitygw), builds Caddy with the
 # module, starts versitygw on 127.0.0.1, uploads a corpus through the S3
 # API, starts Caddy with generated Caddyfiles (one process per profile, so
-# RSS is per profile), drives it with wrk, and prints one markdown table,
-# also written to bench/RESULTS.md with the machine it ran on. A feature
-# the module does not have yet (its Caddyfile option is rejected, or a
-# probe request does not answer 200 with the right type) shows as "n/a"
-# with the reason under the table; the run goes on.
+# RSS is per profile) and the peers configured against the same S3 server,
+# drives them with wrk, and prints markdown tables, also written to
+# bench/RESULTS.md with the machine it ran on. A feature the module does
+# not have yet (its Caddyfile option is rejected, or a probe request does
+# not answer 200 with the right type) shows as "n/a" with the reason under
+# the table; the run goes on.
 # Everything listens on 127.0.0.1 only; every step is bounded in time; the
 # processes it starts are stopped on exit.
 set -euo pipefail
@@ -39,7 +63,11 @@ BIG_CONC=${BENCH_BIG_CONC:-64}
 RESULTS=${BENCH_RESULTS:-$HERE/RESULTS.md}
 # A partial run does not overwrite the full table unless asked to.
 [[ -n ${BENCH_PHASES+x} && -z ${BENCH_RESULTS:-} ]] && RESULTS=-
-PHASES=" ${BENCH_PHASES-pass cold hot flood} "
+PHASES=" ${BENCH_PHASES-pass cold peers hot scale flood} "
+FIGURES=${BENCH_FIGURES:-}
+[[ -z $FIGURES && $RESULTS == "$HERE/RESULTS.md" ]] && FIGURES=$HERE/figures
+SCALE_MP=${BENCH_SCALE_MP:-"1 3 9 20 35 50"}
+SCALE_CONC=${BENCH_SCALE_CONC:-"1 2 4 8 16"}
 phase() { [[ $PHASES == *" $1 "* ]]; }
 TMO=60 # wrk's per-request timeout, seconds
 AK=benchAccessKey
@@ -165,14 +193,62 @@ if ! gobuild "$TRANSFORMRATE" ./bench/transformrate 2>/dev/null; then
 	TR_NOTE="bench/transformrate did not build (transform API changed?): the in-process transform-package rate is left out."
 fi
 CADDY=$WORK/bin/caddy
+CHART=$WORK/bin/chart
+gobuild "$CHART" ./bench/chart || CHART=""
+
+# ------------------------------------------------------------------ peers
+# Each peer is built from the directory the user gives (never fetched
+# here), with cgo against the same system libvips as the module, outside
+# this repository's module (GOWORK=off). PEER_SKIP says why one is left out.
+declare -A PEER_BIN=() PEER_SKIP=() PEER_VERSION=()
+PEERS=()
+peer_build() { # peer_build <name> <src var> <bin var> <package> [go flags]
+	local name=$1 srcvar=$2 binvar=$3 pkg=$4 flags=${5:-}
+	local src=${!srcvar:-} bin=${!binvar:-}
+	if ! phase peers && ! { [[ $name == imgproxy ]] && phase scale; }; then
+		return
+	fi
+	if [[ -n $bin ]]; then
+		if [[ -x $bin ]]; then PEER_BIN[$name]=$bin; else PEER_SKIP[$name]="$binvar=$bin is not an executable"; fi
+	elif [[ -n $src ]]; then
+		if [[ ! -f $src/go.mod ]]; then
+			PEER_SKIP[$name]="$srcvar=$src has no go.mod"
+		else
+			log "building $name from $src (cgo, system libvips $(pkg-config --modversion vips 2>/dev/null))"
+			if (cd "$src" && GOWORK=off GOFLAGS="$flags" CGO_ENABLED=1 CGO_LDFLAGS_ALLOW='-s|-w' \
+				timeout 2400 go build -o "$WORK/bin/$name" "$pkg") >"$WORK/build.$name.log" 2>&1; then
+				PEER_BIN[$name]=$WORK/bin/$name
+			else
+				PEER_SKIP[$name]="the build from $srcvar failed: $(grep -m1 -iE 'error|undefined|cannot' "$WORK/build.$name.log" | cut -c1-160)"
+			fi
+		fi
+	else
+		PEER_SKIP[$name]="neither $srcvar nor $binvar was given"
+	fi
+	if [[ -n ${PEER_BIN[$name]:-} ]]; then
+		PEERS+=("$name")
+		PEER_VERSION[$name]=$(go version -m "${PEER_BIN[$name]}" 2>/dev/null | awk '$1 == "mod" { print $3 }')
+		[[ -n ${PEER_VERSION[$name]} && ${PEER_VERSION[$name]} != "(devel)" ]] || PEER_VERSION[$name]="from ${!srcvar:-${!binvar}}"
+	else
+		log "peer $name skipped: ${PEER_SKIP[$name]}"
+	fi
+}
+peer_build imgproxy BENCH_IMGPROXY_SRC BENCH_IMGPROXY_BIN ./cli
+peer_build imagor BENCH_IMAGOR_SRC BENCH_IMAGOR_BIN ./cmd/imagor -mod=mod
 
 # ----------------------------------------------------------------- corpus
 log "preparing the corpus"
 mkdir -p "$WORK/corpus/img" "$WORK/corpus/png" "$WORK/corpus/big"
+# The cold corpus: every photo scaled (enlarged or reduced, JPEG Q90) to
+# 20, 9 or 3 MP in turn, so that a third of the requests decode each size.
 IMGS=()
+i=0
 for f in "${PHOTOS[@]}"; do
-	ln -s "$f" "$WORK/corpus/img/$(basename "$f")"
-	IMGS+=("$(basename "$f")")
+	mp=$(cut -d' ' -f$((i % 3 + 1)) <<<"20 9 3"); i=$((i + 1))
+	px=$(($(vipsheader -f width "$f") * $(vipsheader -f height "$f")))
+	out=$(basename "${f%.jpg}")_${mp}mp.jpg
+	timeout 120 vips resize "$f" "$WORK/corpus/img/${out}[Q=90]" "$(awk -v p="$px" -v m="$mp" 'BEGIN{ printf "%.5f", sqrt(m * 1e6 / p) }')"
+	IMGS+=("$out")
 done
 # The four largest photos, enlarged to 20+ MP (22-27 MP), for the flood test.
 BIGS=()
@@ -207,6 +283,19 @@ for f in "${PHOTOS[@]:0:3}"; do
 done
 BIG_MP=$(for f in "${BIGS[@]}"; do echo "$(vipsheader -f width "$WORK/corpus/big/$f") $(vipsheader -f height "$WORK/corpus/big/$f")"; done |
 	awk '{ p = $1 * $2 / 1e6; if (!mn || p < mn) mn = p; if (p > mx) mx = p } END { printf "%.0f–%.0f", mn, mx }')
+# The megapixel sweep: the largest photo scaled to each size (JPEG Q90).
+mkdir -p "$WORK/corpus/scale"
+SCALE_FILES=()
+if phase scale; then
+	read -r px0 f0 < <(for f in "${PHOTOS[@]}"; do
+		echo "$(($(vipsheader -f width "$f") * $(vipsheader -f height "$f"))) $f"
+	done | sort -rn | head -1)
+	for mp in $SCALE_MP; do
+		out=mp$mp.jpg
+		timeout 300 vips resize "$f0" "$WORK/corpus/scale/${out}[Q=90]" "$(awk -v p="$px0" -v m="$mp" 'BEGIN{ printf "%.5f", sqrt(m * 1e6 / p) }')"
+		SCALE_FILES+=("$out")
+	done
+fi
 head -c $((200 * 1024 * 1024)) /dev/urandom >"$WORK/corpus/big.bin"
 BIG_BIN_SIZE=$((200 * 1024 * 1024))
 
@@ -244,6 +333,7 @@ puts=()
 for f in "${IMGS[@]}"; do puts+=("img/$f=$WORK/corpus/img/$f"); done
 for f in "${PNGS[@]}"; do puts+=("png/$f=$WORK/corpus/png/$f"); done
 for f in "${BIGS[@]}"; do puts+=("big/$f=$WORK/corpus/big/$f"); done
+for f in "${SCALE_FILES[@]}"; do puts+=("scale/$f=$WORK/corpus/scale/$f"); done
 puts+=("big.bin=$WORK/corpus/big.bin")
 timeout 300 "${S3[@]}" put "$BUCKET" "${puts[@]}"
 PRESIGNED=$("${S3[@]}" presign "$BUCKET" big.bin 3h)
@@ -323,6 +413,76 @@ caddy_check() {
 	CADDY_FIXED_PORT=$CADDY_PORT start_caddy "$CADDY_NAME" "${CADDY_ARGS[@]}" || log "restart failed: $CADDY_ERR"
 }
 
+# ------------------------------------------------------------ peer servers
+# Each peer gets the same work as the module's cold profile: sources from
+# the same S3 server (path style, same keys), nproc workers, no result
+# cache, metadata stripped, Q80 and the encoder effort the module uses
+# (WebP effort 4, AVIF effort 2 = speed 7), and the malloc setting its own
+# Docker image sets (MALLOC_ARENA_MAX=2; the module sets it itself). It
+# starts with an empty environment so nothing of the caller's leaks in.
+declare -A PEER_ENV=(
+	[imgproxy]="IMGPROXY_USE_S3=true IMGPROXY_S3_ENDPOINT=http://127.0.0.1:@S3PORT@ IMGPROXY_S3_ENDPOINT_USE_PATH_STYLE=true IMGPROXY_S3_REGION=us-east-1 IMGPROXY_ALLOW_LOOPBACK_SOURCE_ADDRESSES=true AWS_ACCESS_KEY_ID=@AK@ AWS_SECRET_ACCESS_KEY=@SK@ AWS_EC2_METADATA_DISABLED=true IMGPROXY_WORKERS=$NPROC IMGPROXY_QUALITY=80 IMGPROXY_FORMAT_QUALITY=jpeg=80,webp=80,avif=80 IMGPROXY_WEBP_EFFORT=4 IMGPROXY_AVIF_SPEED=7 IMGPROXY_STRIP_METADATA=true IMGPROXY_MAX_SRC_RESOLUTION=100 IMGPROXY_LOG_LEVEL=error MALLOC_ARENA_MAX=2 VIPS_WARNING=0"
+	[imagor]="IMAGOR_UNSAFE=1 S3_ENDPOINT=http://127.0.0.1:@S3PORT@ S3_FORCE_PATH_STYLE=1 S3_LOADER_BUCKET=$BUCKET AWS_ACCESS_KEY_ID=@AK@ AWS_SECRET_ACCESS_KEY=@SK@ AWS_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true HTTP_LOADER_DISABLE=1 IMAGOR_PROCESS_CONCURRENCY=$NPROC IMAGOR_PROCESS_QUEUE_SIZE=$((4 * NPROC)) VIPS_STRIP_METADATA=1 VIPS_AVIF_SPEED=7 MALLOC_ARENA_MAX=2 VIPS_WARNING=0"
+)
+declare -A PEER_LISTEN=([imgproxy]="IMGPROXY_BIND=127.0.0.1:@PORT@" [imagor]="BIND=127.0.0.1:@PORT@ PORT=@PORT@")
+PEER_PID="" PEER_PORT="" PEER_NAME=""
+start_peer() { # start_peer <name>: sets PEER_PID and PEER_PORT, or PEER_ERR and returns 1
+	local name=$1 envs
+	PEER_NAME=$name PEER_PORT=$(free_port)
+	envs=$(sed -e "s/@PORT@/$PEER_PORT/g" -e "s/@S3PORT@/$S3PORT/g" -e "s/@AK@/$AK/g" -e "s/@SK@/$SK/g" <<<"${PEER_LISTEN[$name]} ${PEER_ENV[$name]}")
+	# shellcheck disable=SC2086 # lists of VAR=value words
+	env -i PATH="$PATH" HOME="$WORK" $envs ${BENCH_PEER_ENV:-} "${PEER_BIN[$name]}" >>"$WORK/$name.log" 2>&1 &
+	PEER_PID=$!
+	PIDS+=("$PEER_PID")
+	if ! wait_http "http://127.0.0.1:$PEER_PORT/" 30; then
+		PEER_ERR="$name did not answer: $(tail -1 "$WORK/$name.log" | cut -c1-160)"
+		stop_pid "$PEER_PID"; PEER_PID=""
+		return 1
+	fi
+}
+stop_peer() { [[ -n $PEER_PID ]] && stop_pid "$PEER_PID"; PEER_PID=""; }
+declare -A PEER_EXT=([jpeg]=jpg [webp]=webp [avif]=avif)
+# peer_path <server> <format> <prefix/file> <cache-buster>: the request of
+# a 300×300 centre fill crop at Q80 with metadata stripped, in each
+# server's grammar. The buster changes the server's variant key, not the
+# work (imgproxy's cachebuster option; an imagor filter it does not know,
+# which it keeps in the key and ignores).
+peer_path() {
+	case $1 in
+	image_cdn) echo "/tr:w-300,h-300,bg-$4${FMT_PARAM[$2]}/$3" ;;
+	imgproxy) echo "/_/rs:fill:300:300/g:ce/q:80/cb:$4/plain/s3://$BUCKET/$3@${PEER_EXT[$2]}" ;;
+	imagor) echo "/unsafe/300x300/filters:format($2):quality(80):strip_metadata():cb($4)/$3" ;;
+	esac
+}
+declare -A FMT_PARAM=([jpeg]="" [webp]=",f-webp" [avif]=",f-avif")
+declare -A FMT_TYPE=([jpeg]="image/jpeg" [webp]="image/webp" [avif]="image/avif")
+declare -A FMT_LOADER=([jpeg]="jpegload" [webp]="webpload" [avif]="heifload")
+
+# sample_check <server> <format>: the body of the last probe, checked with
+# vipsheader: 300×300 in the right format, which metadata is left; and its mean
+# absolute difference from image_cdn's output of the same request (0–255),
+# which shows the same crop and a similar quality. One table row.
+SAMPLE_ROWS=()
+sample_check() {
+	local server=$1 fmt=$2 f w h loader meta diff="-" bytes
+	mkdir -p "$WORK/samples"
+	f=$WORK/samples/${server}_$fmt.${PEER_EXT[$fmt]}
+	cp "$WORK/probe.body" "$f"
+	bytes=$(stat -c %s "$f")
+	w=$(vipsheader -f width "$f" 2>/dev/null || echo "?"); h=$(vipsheader -f height "$f" 2>/dev/null || echo "?")
+	loader=$(vipsheader -f vips-loader "$f" 2>/dev/null || echo "?")
+	meta=$(vipsheader -a "$f" 2>/dev/null | sed -n 's/^\(exif-data\|xmp-data\|iptc-data\|icc-profile-data\): \([0-9]*\) bytes.*/\1 \2 B/p' | paste -sd, - | sed 's/,/, /g')
+	local ref=$WORK/samples/image_cdn_$fmt.${PEER_EXT[$fmt]}
+	if [[ $server != image_cdn && -r $ref && $w == "$(vipsheader -f width "$ref")" && $h == "$(vipsheader -f height "$ref")" ]]; then
+		diff=$(timeout 60 vips subtract "$f" "$ref" "$WORK/samples/d.v" 2>/dev/null && timeout 60 vips abs "$WORK/samples/d.v" "$WORK/samples/a.v" &&
+			timeout 60 vips avg "$WORK/samples/a.v" | awk '{ printf "%.2f", $1 }' || echo "?")
+		rm -f "$WORK/samples/"*.v
+	fi
+	local ok="✓"
+	[[ $w == 300 && $h == 300 && $loader == "${FMT_LOADER[$fmt]}" ]] || ok="✗"
+	SAMPLE_ROWS+=("| $server | ${fmt^^} | ${w}×${h} | $loader | $bytes | ${meta:-none} | $diff | $ok |")
+}
+
 CLK_TCK=$(getconf CLK_TCK)
 cpu_ticks() { # user+system ticks of a process (0 when there is none)
 	[[ -n $1 && -r /proc/$1/stat ]] || { echo 0; return; }
@@ -345,18 +505,20 @@ probe() { # probe <url> <content-type prefix> [<code> [curl args]]: fails with P
 
 # ------------------------------------------------------------ measuring
 # wrk_run <name> <conc> <url> [VAR=value ...]: one wrk run; sets W_* from
-# the BENCH line of bench/wrk.lua (rates per second, latencies in ms).
+# the BENCH line of bench/wrk.lua (rates per second, latencies in ms). The
+# server whose CPU is counted is the Caddy under test, or WRK_PID (a peer).
 wrk_run() {
 	local name=$1 conc=$2 url=$3; shift 3
 	local threads=$((conc < NPROC ? conc : NPROC)) out=$WORK/out/$name.txt
+	local spid=${WRK_PID:-$CADDY_PID}
 	log "wrk $name c=$conc"
 	local t0
-	t0=$(cpu_ticks "$CADDY_PID")
+	t0=$(cpu_ticks "$spid")
 	env "$@" timeout $((DUR + TMO + 30)) wrk -t"$threads" -c"$conc" -d"${DUR}s" --timeout "${TMO}s" \
 		-s "$HERE/wrk.lua" "$url" >"$out" 2>&1 || true
 	local line t1
-	t1=$(cpu_ticks "$CADDY_PID")
-	caddy_check "$name"
+	t1=$(cpu_ticks "$spid")
+	if [[ -z ${WRK_PID:-} ]]; then caddy_check "$name"; else CRASHED=0; kill -0 "$spid" 2>/dev/null || CRASHED=1; fi
 	line=$(grep '^BENCH ' "$out" | tail -1 || true)
 	if [[ -z $line ]]; then
 		W_OK=0; W_ERR="wrk failed: $(tail -1 "$out" | cut -c1-120)"
@@ -371,6 +533,8 @@ wrk_run() {
 	W_CPU=$(awk -v d="$((t1 - t0))" -v hz="$CLK_TCK" -v n="$ok" 'BEGIN{ if (n > 0 && d >= 0) printf "%.3g", d * 1000 / hz / n; else printf "n/a" }')
 	W_RATE=$(awk -v n="$ok" -v s="$secs" 'BEGIN{ printf "%.1f", n / s }')
 	W_MBPS=$(awk -v b="$(f bytes)" -v s="$secs" 'BEGIN{ printf "%.0f", b / s / 1048576 }')
+	# Mean answer size (headers included): a check that servers send alike outputs.
+	W_KB=$(awk -v b="$(f bytes)" -v n="$req" 'BEGIN{ if (n > 0) printf "%.1f", b / n / 1024; else printf "n/a" }')
 	W_P50=$(awk -v u="$(f p50_us)" 'BEGIN{ printf "%.1f", u / 1000 }')
 	W_P99=$(awk -v u="$(f p99_us)" 'BEGIN{ printf "%.1f", u / 1000 }')
 	W_MAX=$(awk -v u="$(f max_us)" 'BEGIN{ printf "%.1f", u / 1000 }')
@@ -378,7 +542,11 @@ wrk_run() {
 	W_SOCK=$(($(f errconnect) + $(f errread) + $(f errwrite) + $(f errtimeout)))
 	W_TIMEOUTS=$(f errtimeout)
 	[[ $W_SOCK -gt 0 ]] && W_NON2XX="$W_NON2XX (+$W_SOCK socket errors)"
-	[[ $CRASHED == 1 ]] && W_NON2XX="$W_NON2XX **Caddy crashed**" && W_CPU=n/a
+	W_FIRST_ERR=$(sed -n 's/^BENCH_FIRST_ERR //p' "$out" | head -1 | tr -d '|' | cut -c1-70)
+	if [[ -n $W_FIRST_ERR && $W_NON2XX != 0 && $name != flood* ]]; then
+		note "$name: $W_NON2XX answers not 2xx; the first: \`$W_FIRST_ERR\`"
+	fi
+	[[ $CRASHED == 1 ]] && W_NON2XX="$W_NON2XX **server crashed**" && W_CPU=n/a
 	return 0
 }
 
@@ -417,7 +585,7 @@ mark() { # mark <value> <op> <limit>: ✓ or ✗ (nothing when the value is miss
 mb() { awk -v k="$1" 'BEGIN{ printf "%.0f", k / 1024 }'; }
 
 # Table rows: | row | c | module | baseline | ratio | target | p50 ms | p99 ms | non-2xx | Caddy RSS |
-ROWS_cold=() ROWS_hot=() ROWS_pass=() ROWS_flood=()
+ROWS_cold=() ROWS_hot=() ROWS_pass=() ROWS_flood=() ROWS_side=() ROWS_scale=()
 SECTION=cold
 row() { local IFS='|'; local -n rows=ROWS_$SECTION; rows+=("| $* |"); }
 declare -A NA_ROWS=()
@@ -440,6 +608,22 @@ elif log "phase 0: pass-through"; start_caddy passthrough; then
 else
 	FORCE_NA="Caddy with a plain image_cdn configuration did not start: $CADDY_ERR"
 fi
+# Caddy's own reverse_proxy to the same object, through the presigned URL
+# (the signature covers the Host header, so it is set to the S3 server's).
+RP_PID="" RP_URL=""
+if phase pass; then
+	RP_PORT=$(free_port)
+	printf '{\n\tadmin off\n\tauto_https off\n\tgrace_period 1s\n}\n\nhttp://127.0.0.1:%s {\n\tbind 127.0.0.1\n\trewrite * %s\n\treverse_proxy 127.0.0.1:%s {\n\t\theader_up Host 127.0.0.1:%s\n\t}\n}\n' \
+		"$RP_PORT" "${PRESIGNED#http://127.0.0.1:"$S3PORT"}" "$S3PORT" "$S3PORT" >"$WORK/Caddyfile.reverseproxy"
+	"$CADDY" run --config "$WORK/Caddyfile.reverseproxy" --adapter caddyfile >>"$WORK/caddy.reverseproxy.log" 2>&1 &
+	RP_PID=$!
+	PIDS+=("$RP_PID")
+	if wait_http "http://127.0.0.1:$RP_PORT/" 30 && probe "http://127.0.0.1:$RP_PORT/big.bin" application/octet-stream 206 -r 0-1023; then
+		RP_URL=http://127.0.0.1:$RP_PORT/big.bin
+	else
+		note "Caddy reverse_proxy to the presigned object did not answer 206: ${PROBE_ERR:-$(tail -1 "$WORK/caddy.reverseproxy.log" | cut -c1-160)}"
+	fi
+fi
 for c in $(phase pass && echo "$CONCS"); do
 	# pass-through: the 200 MB object, whole, then 1 MiB ranges
 	label="pass-through 200 MB object (MB/s)"
@@ -447,16 +631,29 @@ for c in $(phase pass && echo "$CONCS"); do
 	s3mbps=$([[ $W_OK == 1 ]] && echo "$W_MBPS" || echo n/a)
 	wrk_run "s3_range_c$c" "$c" "$PRESIGNED" BENCH_RANGE=$BIG_BIN_SIZE
 	s3rate=$([[ $W_OK == 1 ]] && echo "$W_RATE" || echo n/a)
+	rpmbps=n/a
+	if [[ -n $RP_URL ]]; then
+		before=$(status_kb "$RP_PID" VmRSS)
+		rss_reset "$RP_PID"
+		WRK_PID=$RP_PID wrk_run "rp_whole_c$c" "$c" "$RP_URL"
+		growth=$(($(status_kb "$RP_PID" VmHWM) - before))
+		if [[ $W_OK == 1 ]]; then
+			rpmbps=$W_MBPS
+			row " Caddy reverse_proxy, same object (MB/s) " " $c " " $W_MBPS " " $s3mbps (S3 direct) " " $(ratio "$W_MBPS" "$s3mbps") " " - " " $W_CPU " " $W_P50 " " $W_P99 " " $W_NON2XX " " +$(mb "$growth") MB "
+		else
+			na_row "Caddy reverse_proxy, same object (MB/s)" "$c" "$s3mbps (S3 direct)" "-" "$W_ERR"
+		fi
+	fi
 	if probe "$PASS_URL/big.bin" application/octet-stream 206 -r 0-1023; then
 		before=$(status_kb "$CADDY_PID" VmRSS)
 		rss_reset "$CADDY_PID"
 		wrk_run "pass_whole_c$c" "$c" "$PASS_URL/big.bin"
 		growth=$(($(status_kb "$CADDY_PID" VmHWM) - before))
 		if [[ $W_OK == 1 ]]; then
-			row " $label " " $c " " $W_MBPS " " $s3mbps (S3 direct) " \
-				" $(ratio "$W_MBPS" "$s3mbps") " " ≥ 0.8 $(mark "$(ratio "$W_MBPS" "$s3mbps")" ">=" 0.8); RSS +<64 MB $(mark "$(mb "$growth")" "<" 64) " " $W_CPU " " $W_P50 " " $W_P99 " " $W_NON2XX " " +$(mb "$growth") MB "
+			row " $label " " $c " " $W_MBPS " " $s3mbps (S3 direct); $rpmbps (reverse_proxy) " \
+				" $(ratio "$W_MBPS" "$s3mbps"); $(ratio "$W_MBPS" "$rpmbps") " " ≥ 0.9 $(mark "$(ratio "$W_MBPS" "$s3mbps")" ">=" 0.9); RSS +<64 MB $(mark "$(mb "$growth")" "<" 64) " " $W_CPU " " $W_P50 " " $W_P99 " " $W_NON2XX " " +$(mb "$growth") MB "
 		else
-			na_row "$label" "$c" "$s3mbps (S3 direct)" "≥ 0.8" "$W_ERR"
+			na_row "$label" "$c" "$s3mbps (S3 direct)" "≥ 0.9" "$W_ERR"
 		fi
 		label="pass-through 1 MiB ranges (req/s)"
 		rss_reset "$CADDY_PID"
@@ -468,11 +665,12 @@ for c in $(phase pass && echo "$CONCS"); do
 			na_row "$label" "$c" "$s3rate (S3 direct)" "-" "$W_ERR"
 		fi
 	else
-		na_row "$label" "$c" "$s3mbps (S3 direct)" "≥ 0.8" "$PROBE_ERR"
+		na_row "$label" "$c" "$s3mbps (S3 direct)" "≥ 0.9" "$PROBE_ERR"
 		na_row "pass-through 1 MiB ranges (req/s)" "$c" "$s3rate (S3 direct)" "-" "$PROBE_ERR"
 	fi
 done
 stop_caddy
+[[ -n $RP_PID ]] && stop_pid "$RP_PID"
 
 # ------------------------------------------------ phase 1: cold transforms
 log "phase 1: cold transforms (caches off)"
@@ -487,8 +685,6 @@ if ! start_caddy cold "$AVIF_LINE"; then
 	log "$FORCE_NA"
 fi
 COLD_URL=http://127.0.0.1:$CADDY_PORT
-declare -A FMT_PARAM=([jpeg]="" [webp]=",f-webp" [avif]=",f-avif")
-declare -A FMT_TYPE=([jpeg]="image/jpeg" [webp]="image/webp" [avif]="image/avif")
 # Every request must be a distinct variant: the module coalesces concurrent
 # requests for one variant (whatever the query string), so a query
 # cache-buster is not enough. bg-<colour> changes the variant key and not
@@ -523,8 +719,53 @@ else
 	HOT_SRC="vips thumbnail (the module could not make the variant)"
 fi
 
-for c in $(phase cold && echo "$CONCS"); do
+# The peers, fresh, beside the cold Caddy (idle while the others run); the
+# same requests in each one's grammar, checked on a sample first.
+declare -A P_PID=() P_PORT=()
+SIDE=(image_cdn)
+if phase peers; then
+	for p in "${PEERS[@]}"; do
+		if start_peer "$p"; then
+			P_PID[$p]=$PEER_PID P_PORT[$p]=$PEER_PORT; SIDE+=("$p")
+		else
+			PEER_SKIP[$p]=$PEER_ERR; log "peer $p skipped: $PEER_ERR"
+		fi
+	done
+	for fmt in jpeg webp avif; do
+		for p in "${SIDE[@]}"; do
+			base=$COLD_URL
+			[[ $p != image_cdn ]] && base=http://127.0.0.1:${P_PORT[$p]}
+			: >"$WORK/cold_${p}_$fmt.urls"
+			for f in "${IMGS[@]}"; do peer_path "$p" "$fmt" "img/$f" "{bg}" >>"$WORK/cold_${p}_$fmt.urls"; done
+			if probe "$base$(peer_path "$p" "$fmt" "img/${IMGS[0]}" ABC123)" "${FMT_TYPE[$fmt]}"; then
+				sample_check "$p" "$fmt"
+			else
+				SAMPLE_ROWS+=("| $p | ${fmt^^} | $PROBE_ERR | | | | | ✗ |")
+			fi
+		done
+	done
+fi
+declare -A S_RATE S_CPU S_P50 S_P99 S_KB S_RSS S_NON2XX
+# side_rows <label> <c> <fmt>: one row per server from S_*, against libvips
+# (V_*) and imgproxy, in the same run.
+side_rows() {
+	local label=$1 c=$2 fmt=$3 p target ir=${S_RATE[imgproxy]:-n/a} irss=${S_RSS[imgproxy]:-n/a}
+	CRASHED=0 # a peer's crash is in its own row, not in image_cdn's marks
+	for p in "${SIDE[@]}"; do
+		target=""
+		if [[ $p == image_cdn ]]; then
+			[[ $fmt == jpeg ]] && target="≥1.10× libvips $(mark "$(ratio "${S_RATE[$p]}" "$V_RATE")" ">=" 1.10); "
+			target+="> imgproxy $(mark "$(ratio "${S_RATE[$p]}" "$ir")" ">=" 1.0001); RSS ≤ imgproxy $(mark "$(ratio "${S_RSS[$p]}" "$irss")" "<" 1.0001)"
+			[[ $c == "$NPROC" ]] && target+="; RSS ≤ 150 MB $(mark "${S_RSS[$p]}" "<" 150.5)"
+		fi
+		SECTION=side row " $label " " $c " " $p " " ${S_RATE[$p]} " " $(ratio "${S_RATE[$p]}" "$V_RATE") " " $(ratio "$V_CPU" "${S_CPU[$p]}") " \
+			" $([[ $p == imgproxy ]] && echo 1 || ratio "${S_RATE[$p]}" "$ir") " " ${S_P50[$p]} " " ${S_P99[$p]} " " ${S_CPU[$p]} " " ${S_KB[$p]} " " ${S_RSS[$p]} " " ${S_NON2XX[$p]} " " $target "
+	done
+}
+
+for c in $( (phase cold || phase peers) && echo "$CONCS"); do
 	for fmt in jpeg webp avif png; do
+		[[ $fmt == png ]] && ! phase cold && continue
 		if [[ $fmt == png ]]; then
 			label="cold PNG+alpha→WebP w-300,h-300 (transforms/s)"; vfmt=webp; files=("${PNGS[@]/#/$WORK/corpus/png/}")
 			purl="$COLD_URL/tr:w-300,h-300,f-webp/png/${PNGS[0]}?cb=probe"; ptype=image/webp
@@ -538,18 +779,33 @@ for c in $(phase cold && echo "$CONCS"); do
 		base=n/a; vlat=""
 		if [[ $V_OK == 1 ]]; then base="$V_RATE (libvips)"; vlat=" / $V_P50"; fi
 		[[ -n $TRANSFORMRATE ]] && base+="; $T_RATE (transform pkg)"
+		for p in "${SIDE[@]}"; do S_RATE[$p]=n/a S_CPU[$p]=n/a S_P50[$p]=- S_P99[$p]=- S_KB[$p]=- S_RSS[$p]=n/a S_NON2XX[$p]=-; done
 		if ! probe "$purl" "$ptype"; then
 			na_row "$label" "$c" "$base" "≥ 0.85" "$PROBE_ERR"
-			continue
+		else
+			rss_reset "$CADDY_PID"
+			wrk_run "cold_${fmt}_c$c" "$c" "$COLD_URL/" BENCH_URLS="$WORK/cold_$fmt.urls" BENCH_COUNT=1
+			if [[ $W_OK != 1 ]]; then
+				na_row "$label" "$c" "$base" "≥ 0.85" "$W_ERR"
+			else
+				S_RATE[image_cdn]=$W_RATE S_CPU[image_cdn]=$W_CPU S_P50[image_cdn]=$W_P50 S_P99[image_cdn]=$W_P99 S_KB[image_cdn]=$W_KB S_NON2XX[image_cdn]=$W_NON2XX
+				S_RSS[image_cdn]=$( ((CRASHED)) && echo n/a || mb "$(status_kb "$CADDY_PID" VmHWM)")
+				phase cold && row " $label " " $c " " $W_RATE " " $base " " $(ratio "$W_RATE" "${V_RATE:-}") (cpu $(ratio "${V_CPU:-}" "$W_CPU")) " " ≥ 0.85 $(mark "$(ratio "$W_RATE" "${V_RATE:-}")" ">=" 0.85) " \
+					" $W_CPU / ${V_CPU:-n/a} " " $W_P50${vlat} " " $W_P99${vlat:+ / $V_P99} " " $W_NON2XX " " $(rss_peak) (libvips ${V_RSS:-n/a} MB) "
+			fi
 		fi
-		rss_reset "$CADDY_PID"
-		wrk_run "cold_${fmt}_c$c" "$c" "$COLD_URL/" BENCH_URLS="$WORK/cold_$fmt.urls" BENCH_COUNT=1
-		if [[ $W_OK != 1 ]]; then na_row "$label" "$c" "$base" "≥ 0.85" "$W_ERR"; continue; fi
-		row " $label " " $c " " $W_RATE " " $base " " $(ratio "$W_RATE" "${V_RATE:-}") (cpu $(ratio "${V_CPU:-}" "$W_CPU")) " " ≥ 0.85 $(mark "$(ratio "$W_RATE" "${V_RATE:-}")" ">=" 0.85) " \
-			" $W_CPU / ${V_CPU:-n/a} " " $W_P50${vlat} " " $W_P99${vlat:+ / $V_P99} " " $W_NON2XX " " $(rss_peak) (libvips ${V_RSS:-n/a} MB) "
+		[[ $fmt == png ]] || ! phase peers && continue
+		for p in "${SIDE[@]:1}"; do
+			rss_reset "${P_PID[$p]}"
+			WRK_PID=${P_PID[$p]} wrk_run "cold_${p}_${fmt}_c$c" "$c" "http://127.0.0.1:${P_PORT[$p]}/" BENCH_URLS="$WORK/cold_${p}_$fmt.urls" BENCH_COUNT=1
+			[[ $W_OK == 1 ]] || { S_NON2XX[$p]=$W_ERR; continue; }
+			S_RATE[$p]=$W_RATE S_CPU[$p]=$W_CPU S_P50[$p]=$W_P50 S_P99[$p]=$W_P99 S_KB[$p]=$W_KB S_NON2XX[$p]=$W_NON2XX
+			S_RSS[$p]=$( ((CRASHED)) && echo "n/a (crashed)" || mb "$(status_kb "${P_PID[$p]}" VmHWM)")
+		done
+		side_rows "cold ${fmt^^} 300×300 fill" "$c" "$fmt"
 	done
-
 done
+for p in "${SIDE[@]:1}"; do stop_pid "${P_PID[$p]}"; done
 stop_caddy
 
 # ------------------------------------------------ phase 2: hot hits
@@ -592,6 +848,82 @@ if phase hot; then
 	hot_rows "hot hit, memory cache (hits/s)" memcache "≥ 0.7" "memory_cache 256MiB"
 	mkdir -p "$WORK/results"
 	hot_rows "hot hit, result storage file (hits/s)" resultstore "-" "result_storage file $WORK/results"
+fi
+
+# ------------------------------------------------ phase 4: how cost grows
+# Cold JPEG 300×300 fill crops against the source size (one photo scaled
+# to each size, nproc connections) and against the connection count (the
+# cold corpus), for image_cdn and imgproxy, each point on a fresh process
+# (peak RSS = VmHWM since its start) beside libvips in process.
+POINTS=$WORK/points.tsv
+: >"$POINTS"
+if phase scale; then
+	log "phase 4: cost against source megapixels and connections"
+	SECTION=scale
+	SCALE_SERVERS=(image_cdn)
+	if [[ -n ${PEER_BIN[imgproxy]:-} ]]; then SCALE_SERVERS+=(imgproxy); else note "scale: imgproxy skipped: ${PEER_SKIP[imgproxy]:-not built}"; fi
+	{
+		printf 'chart\tscale_mp_rate\tCold JPEG 300×300 fill vs source size (c=%s)\tsource megapixels\ttransforms/s\n' "$NPROC"
+		printf 'chart\tscale_mp_rss\tPeak RSS vs source size (c=%s)\tsource megapixels\tpeak RSS (MB)\n' "$NPROC"
+		printf 'chart\tscale_conc_rate\tCold JPEG 300×300 fill vs connections (20/9/3 MP corpus)\tconnections\ttransforms/s\n'
+		printf 'chart\tscale_conc_rss\tPeak RSS vs connections (20/9/3 MP corpus)\tconnections\tpeak RSS (MB)\n'
+	} >>"$POINTS"
+	# scale_point <sweep> <x> <conc> <urls prefix> <files...>: libvips, then
+	# each server fresh, on the same sources; rows and chart points.
+	scale_point() {
+		local sweep=$1 x=$2 conc=$3 urls=$4 srv base pid rate rss irate=n/a; shift 4
+		vips_run "$conc" jpeg "$@"
+		[[ $V_OK == 1 ]] || V_RATE=n/a V_RSS=n/a
+		for srv in "${SCALE_SERVERS[@]}"; do
+			rate=n/a rss=n/a
+			if [[ $srv == image_cdn ]]; then
+				start_caddy "scale_${sweep}_$x" && pid=$CADDY_PID base=http://127.0.0.1:$CADDY_PORT || { pid="" PROBE_ERR=$CADDY_ERR; }
+			else
+				start_peer "$srv" && pid=$PEER_PID base=http://127.0.0.1:$PEER_PORT || { pid="" PROBE_ERR=$PEER_ERR; }
+			fi
+			if [[ -n $pid ]] && probe "$base$(head -1 "$urls.$srv" | sed 's/{bg}/ABC123/')" image/jpeg; then
+				WRK_PID=$pid wrk_run "scale_${sweep}_${x}_$srv" "$conc" "$base/" BENCH_URLS="$urls.$srv" BENCH_COUNT=1
+				if [[ $W_OK == 1 && $CRASHED == 0 ]]; then
+					rate=$W_RATE rss=$(mb "$(status_kb "$pid" VmHWM)")
+					row " $sweep " " $x " " $srv " " $rate " " $(ratio "$rate" "$V_RATE") " " $([[ $srv == imgproxy ]] && echo 1 || echo '@IR@') " " $W_P50 " " $W_P99 " " $W_CPU " " $rss " " ${V_RSS:-n/a} " " $W_NON2XX "
+				else
+					row " $sweep " " $x " " $srv " " n/a " " - " " - " " - " " - " " - " " - " " - " " ${W_ERR:-crashed} "
+				fi
+			else
+				row " $sweep " " $x " " $srv " " n/a " " - " " - " " - " " - " " - " " - " " - " " $PROBE_ERR "
+			fi
+			[[ $srv == imgproxy ]] && irate=$rate
+			printf 'point\tscale_%s_rate\t%s\t%s\t%s\n' "$sweep" "$srv" "$x" "$rate" >>"$POINTS"
+			printf 'point\tscale_%s_rss\t%s\t%s\t%s\n' "$sweep" "$srv" "$x" "$rss" >>"$POINTS"
+			if [[ $srv == image_cdn ]]; then stop_caddy; else stop_peer; fi
+		done
+		printf 'point\tscale_%s_rate\tlibvips in process\t%s\t%s\n' "$sweep" "$x" "$V_RATE" >>"$POINTS"
+		printf 'point\tscale_%s_rss\tlibvips in process\t%s\t%s\n' "$sweep" "$x" "$V_RSS" >>"$POINTS"
+		# image_cdn's row against imgproxy's rate of the same point
+		local last=${#ROWS_scale[@]} i
+		for ((i = last - ${#SCALE_SERVERS[@]}; i < last; i++)); do
+			local r=${ROWS_scale[$i]} ir
+			ir=$(awk -F'|' '{ print $5 }' <<<"$r" | tr -d ' ')
+			ROWS_scale[$i]=${r/@IR@/$(ratio "$ir" "$irate")}
+		done
+	}
+	for mp in $SCALE_MP; do
+		for srv in "${SCALE_SERVERS[@]}"; do
+			if [[ $srv == image_cdn ]]; then echo "/tr:$COLD_CHAIN/scale/mp$mp.jpg"; else peer_path "$srv" jpeg "scale/mp$mp.jpg" "{bg}"; fi >"$WORK/scale_mp$mp.urls.$srv"
+		done
+		scale_point mp "$mp" "$NPROC" "$WORK/scale_mp$mp.urls" "$WORK/corpus/scale/mp$mp.jpg"
+	done
+	for srv in "${SCALE_SERVERS[@]}"; do
+		for f in "${IMGS[@]}"; do
+			if [[ $srv == image_cdn ]]; then echo "/tr:$COLD_CHAIN/img/$f"; else peer_path "$srv" jpeg "img/$f" "{bg}"; fi
+		done >"$WORK/scale_conc.urls.$srv"
+	done
+	for c in $SCALE_CONC; do
+		scale_point conc "$c" "$c" "$WORK/scale_conc.urls" "${IMGS[@]/#/$WORK/corpus/img/}"
+	done
+	if [[ -n $FIGURES && -n $CHART ]]; then
+		"$CHART" -in "$POINTS" -out "$FIGURES" || note "chart: drawing the SVG charts failed"
+	fi
 fi
 
 # ------------------------------------------------ phase 3: big-photo flood
@@ -643,7 +975,7 @@ DIRTY=$(cd "$ROOT" && git status --porcelain 2>/dev/null | grep -qv '^?? bench/'
 {
 	echo "# Load benchmark results"
 	echo
-	echo "Produced by \`bench/run.sh\` (issue 6); rerun with \`./bench/run.sh\` (about 6–8 minutes on 2 cores)."
+	echo "Produced by \`bench/run.sh\` (issues 6 and 15); rerun with \`BENCH_IMGPROXY_SRC=… BENCH_IMAGOR_SRC=… ./bench/run.sh\` (see bench/README.md; about 25 minutes on 2 cores)."
 	echo
 	echo "## Machine"
 	echo
@@ -653,8 +985,42 @@ DIRTY=$(cd "$ROOT" && git status --porcelain 2>/dev/null | grep -qv '^?? bench/'
 	echo "- load average at start: $LOAD0, at end: $(cut -d' ' -f1-3 /proc/loadavg) (a shared machine makes rates noisy; the CPU-per-op figures are steadier)"
 	[[ -n ${BENCH_CADDY_ENV:-} ]] && echo "- Caddy ran with: \`$BENCH_CADDY_ENV\`"
 	echo "- ${DUR} s per measurement; concurrency $CONCS; wrk threads = min(c, nproc); all on 127.0.0.1"
+	for p in imgproxy imagor; do
+		if [[ -n ${PEER_BIN[$p]:-} ]]; then echo "- peer $p: ${PEER_VERSION[$p]}, built with cgo against libvips $VIPSV (see bench/README.md)"
+		else echo "- peer $p: **skipped**: ${PEER_SKIP[$p]:-phase not run}"; fi
+	done
+	if ((${#ROWS_side[@]})); then
+		echo
+		echo "## Side by side: cold transforms, image_cdn and its peers (same run)"
+		echo
+		echo "Every request a distinct variant: a 300×300 centre fill crop of a 20, 9 or 3 MP photo from S3, Q80, metadata stripped. Ratios against libvips in process (\`bench/vipsrate\`) and against imgproxy, measured one after the other in this run; peak RSS is each process's VmHWM over the row (reset before it)."
+		echo
+		echo "| row | c | server | req/s | × libvips | × libvips (CPU) | × imgproxy | p50 ms | p99 ms | CPU ms/op | KB/answer | peak RSS MB | non-2xx | issue 15 target |"
+		echo "| --- | --: | --- | --: | --: | --: | --: | --: | --: | --: | --: | --: | --- | --- |"
+		printf '%s\n' "${ROWS_side[@]}"
+		echo
+		echo "### Output check (one request per server and format, with vipsheader)"
+		echo
+		echo "| server | format | size | loader | bytes | metadata left | mean abs. difference from image_cdn (0–255) | size and format ok |"
+		echo "| --- | --- | --- | --- | --: | --: | --: | --- |"
+		printf '%s\n' "${SAMPLE_ROWS[@]}"
+	fi
+	if ((${#ROWS_scale[@]})); then
+		echo
+		echo "## How cost grows (cold JPEG 300×300 fill; a fresh process per point)"
+		echo
+		echo "![req/s against source megapixels](figures/scale_mp_rate.svg)"
+		echo "![peak RSS against source megapixels](figures/scale_mp_rss.svg)"
+		echo
+		echo "![req/s against connections](figures/scale_conc_rate.svg)"
+		echo "![peak RSS against connections](figures/scale_conc_rss.svg)"
+		echo
+		echo "| sweep | x (MP or connections) | server | req/s | × libvips | × imgproxy | p50 ms | p99 ms | CPU ms/op | peak RSS MB | libvips peak RSS MB | non-2xx |"
+		echo "| --- | --: | --- | --: | --: | --: | --: | --: | --: | --: | --: | --- |"
+		printf '%s\n' "${ROWS_scale[@]}"
+	fi
 	echo
-	echo "## Table"
+	echo "## Table (image_cdn against libvips, file_server, S3)"
 	echo
 	echo "| row | c | module | baseline (same run) | ratio | target | CPU ms/op (module / baseline) | p50 ms (module / baseline) | p99 ms | non-2xx | Caddy RSS |"
 	echo "| --- | --: | --: | --: | --: | --- | --: | --: | --: | --- | --: |"
@@ -662,7 +1028,7 @@ DIRTY=$(cd "$ROOT" && git status --porcelain 2>/dev/null | grep -qv '^?? bench/'
 	echo
 	echo "## Notes"
 	echo
-	echo "- Corpus: ${#IMGS[@]} JPEG photos from Debian's lomiri-wallpapers-16.04 ($CORPUS_DIR, CC0/CC-BY, 1.5–16 MP), ${#PNGS[@]} PNGs with a radial alpha fade made from them (2048 px wide), the ${#BIGS[@]} largest photos enlarged to ${BIG_MP} MP for the flood, and a 200 MiB random object; uploaded through the S3 API to versitygw (posix backend)."
+	echo "- Corpus: ${#IMGS[@]} JPEG photos from Debian's lomiri-wallpapers-16.04 ($CORPUS_DIR, CC0/CC-BY, 1.5–16 MP), each scaled (JPEG Q90) to 20, 9 or 3 MP in turn (5 of each; the cold and side-by-side rows decode these), ${#PNGS[@]} PNGs with a radial alpha fade made from them (2048 px wide), the ${#BIGS[@]} largest photos enlarged to ${BIG_MP} MP for the flood, $(phase scale && echo "the largest photo scaled to $SCALE_MP MP for the megapixel sweep, ")and a 200 MiB random object; uploaded through the S3 API to versitygw (posix backend)."
 	phase hot && echo "- Hot rows serve $HOT_SRC; file_server serves the same bytes from disk."
 	for n in "${NOTES[@]}"; do echo "- $n"; done
 	for r in "${NA_ORDER[@]}"; do echo "- **n/a**: ${NA_ROWS[$r]} — $r"; done
@@ -671,6 +1037,15 @@ DIRTY=$(cd "$ROOT" && git status --porcelain 2>/dev/null | grep -qv '^?? bench/'
 		cat "$HERE/findings.md"
 		echo
 	fi
+	echo "## How the peers were configured"
+	echo
+	echo "Each peer runs from an empty environment with exactly these variables (@PORT@ is its port, @S3PORT@ versitygw's, @AK@/@SK@ the same keys the module uses):"
+	echo
+	for p in imgproxy imagor; do echo "- **$p**: \`${PEER_LISTEN[$p]} ${PEER_ENV[$p]}\`"; done
+	echo "- Requests: image_cdn \`$(peer_path image_cdn jpeg img/F '{bg}')\`; imgproxy \`$(peer_path imgproxy jpeg img/F '{bg}')\`; imagor \`$(peer_path imagor jpeg img/F '{bg}')\` (WebP/AVIF: f-webp/f-avif, @webp/@avif, format(webp)/format(avif)). \`{bg}\` is unique per request: each server coalesces or caches by its variant key, and each of these changes the key, not the work (imgproxy's cachebuster option; an imagor filter it does not know)."
+	echo "- Same work as image_cdn's defaults: nproc workers (image_cdn: its default nproc workers), no result cache or storage, libvips operation cache off (all three), JPEG optimised Huffman not progressive, WebP effort 4, AVIF effort 2 (speed 7), metadata stripped. imgproxy's own Docker image sets MALLOC_ARENA_MAX=2 and the glibc allocator; imagor's sets MALLOC_ARENA_MAX=2 and preloads jemalloc, which is not installed here, so it runs on glibc. The module caps glibc arenas at 2 itself."
+	echo "- imgproxy needs IMGPROXY_ALLOW_LOOPBACK_SOURCE_ADDRESSES: its S3 client goes through the same guarded transport as HTTP sources, which refuses 127.0.0.1. imagor gets a queue of 4× its workers, as image_cdn's default: with its default (none) it answers 429 to a request that arrives before the previous one has given back its slot, even at c = workers. imgproxy's queue is unbounded by default."
+	echo
 	echo "## What each row measures"
 	echo
 	echo "- **cold … (transforms/s)**: wrk at c connections, every request a distinct variant (\`tr:$COLD_CHAIN\` with a value unique to the request: the module coalesces concurrent requests for one variant, so a query cache-buster would not do; no memory cache, no result storage), rotating over the corpus; each request fetches the source from S3 and transforms it. Counted: 2xx per second. Baseline: \`bench/vipsrate\`, c goroutines in one process calling govips thumbnail-from-buffer 300×300 centre crop + export with the module's encoder settings (Q80; JPEG optimised Huffman; WebP effort 4; AVIF effort 2), same files, same c, libvips concurrency 1, cache off. Ratio = module / libvips (target ≥ 0.85). \`transform pkg\` = \`bench/transformrate\`, the module's transform package called in process on the same files (no HTTP, no S3): the gap between it and libvips is the pipeline's, the rest is fetching and serving."

@@ -17,6 +17,8 @@
 -- done() prints one machine-readable line:
 --   BENCH requests=.. secs=.. bytes=.. p50_us=.. p99_us=.. max_us=.. non2xx=..
 --         s2xx=.. s503=.. s5xx=.. sother=.. errconnect=.. errread=.. errwrite=.. errtimeout=..
+-- and, with BENCH_COUNT, before it the first answer that was not 2xx:
+--   BENCH_FIRST_ERR <status> <start of the body>
 
 local urls_file = os.getenv("BENCH_URLS")
 local range_size = tonumber(os.getenv("BENCH_RANGE") or "")
@@ -88,6 +90,9 @@ if counting then
     else
       sother = sother + 1
     end
+    if (status < 200 or status >= 300) and not first_err then
+      first_err = status .. " " .. (body or ""):sub(1, 60):gsub("[^%w%p ]", " ")
+    end
   end
 end
 
@@ -112,6 +117,10 @@ function done(summary, latency, requests)
     end
   else
     c2, c503, c5, co = -1, -1, -1, -1
+  end
+  for _, t in ipairs(threads) do
+    local fe = t:get("first_err")
+    if fe then io.write("BENCH_FIRST_ERR ", fe, "\n"); break end
   end
   local e = summary.errors
   -- Without counting, wrk's own count of answers with status >= 400 stands
