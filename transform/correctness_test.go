@@ -240,6 +240,13 @@ func TestMetadata(t *testing.T) {
 			if artist(d.img) != tt.exif && !(f == JXL && tt.exif) { // libvips 8.14 writes no EXIF to JPEG XL
 				t.Errorf("%s -> %s: EXIF kept = %v, want %v", tt.chain, f, artist(d.img), tt.exif)
 			}
+			// Stripped means no EXIF block at all, not even the one
+			// libvips' savers make up (orientation, resolution). AVIF with
+			// cp-true keeps that made-up block (no camera data): the HEIF
+			// saver writes it whenever it keeps the profile.
+			if !tt.exif && d.img.HasExif() && !(f == AVIF && tt.icc) {
+				t.Errorf("%s -> %s: has an EXIF block %v", tt.chain, f, d.img.GetExif())
+			}
 			// JPEG XL always signals its colour space, which libjxl reports as a profile.
 			if d.img.HasICCProfile() != tt.icc && !(f == JXL && !tt.icc) {
 				t.Errorf("%s -> %s: profile kept = %v, want %v", tt.chain, f, d.img.HasICCProfile(), tt.icc)

@@ -49,6 +49,9 @@ func save(j *job) error {
 			StripMetadata: strip, Quality: q, Interlace: o.progressive, OptimizeCoding: true,
 			SubsampleMode: vips.VipsForeignSubsampleAuto,
 		})
+		if err == nil && o.iccOnly && !o.metadata {
+			j.out = stripJPEGMetadata(j.out)
+		}
 	case PNG:
 		j.out, _, err = j.img.ExportPng(&vips.PngExportParams{
 			StripMetadata: strip, Compression: 6, Interlace: o.progressive, Quality: q,
@@ -65,6 +68,9 @@ func save(j *job) error {
 			}
 		}
 		j.out, _, err = j.img.ExportWebp(p)
+		if err == nil && !o.metadata {
+			j.out = stripWebPMetadata(j.out, o.iccOnly)
+		}
 	case AVIF:
 		j.out, _, err = j.img.ExportAvif(&vips.AvifExportParams{
 			StripMetadata: strip, Quality: q, Lossless: o.lossless, Bitdepth: 8, Effort: 2, // effort 0 (fast) to 9: inline AVIF must stay cheap
