@@ -22,11 +22,11 @@ type pdfPage struct {
 // Differing sizes and colours show which page was rasterised.
 func threePagePDF(t testing.TB) []byte {
 	t.Helper()
-	return handPDF(t, []pdfPage{{100, 50, 1, 0, 0}, {60, 80, 0, 1, 0}, {40, 40, 0, 0, 1}})
+	return handPDF([]pdfPage{{100, 50, 1, 0, 0}, {60, 80, 0, 1, 0}, {40, 40, 0, 0, 1}})
 }
 
-func handPDF(t testing.TB, pages []pdfPage) []byte {
-	t.Helper()
+// handPDF writes a PDF of the given pages, with a correct xref table.
+func handPDF(pages []pdfPage) []byte {
 	var objs []string
 	kids := ""
 	for i := range pages {
