@@ -9,6 +9,8 @@ import (
 	"image/color"
 	"image/gif"
 	"testing"
+
+	"github.com/davidbyttow/govips/v2/vips"
 )
 
 // pdfPage is one page of a test PDF: its size in points (pixels at
@@ -75,10 +77,20 @@ func threeFrameGIF(t testing.TB) []byte {
 	return b.Bytes()
 }
 
+// multiPageTIFF is animation's red, green, blue strip as a 3-page TIFF.
+func multiPageTIFF(t testing.TB) []byte {
+	t.Helper()
+	strip := decode(t, animation(t, WebP, 3, 10, 6)).img // every frame
+	b, _, err := strip.ExportTiff(vips.NewTiffExportParams())
+	must(t, err)
+	return b
+}
+
 func TestPages(t *testing.T) {
 	Startup()
 	pdf, anim := threePagePDF(t), threeFrameGIF(t)
 	webp := animation(t, WebP, 3, 10, 6)
+	tiff := multiPageTIFF(t)
 	for _, tt := range []struct {
 		name   string
 		src    []byte
@@ -102,6 +114,8 @@ func TestPages(t *testing.T) {
 		{"gif pg-3 shrunk", anim, "w-4,pg-3", PNG, 4, 4, blue, 1},
 		{"webp pg-2", webp, "pg-2", WebP, 10, 6, green, 1},
 		{"webp pg-3 resized", webp, "w-5:pg-3", PNG, 5, 3, blue, 1},
+		{"tiff first page", tiff, "", PNG, 10, 6, red, 1},
+		{"tiff pg-3", tiff, "pg-3", PNG, 10, 6, blue, 1},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			c, err := Parse(tt.chain, "", ParseOptions{})
