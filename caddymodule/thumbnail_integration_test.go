@@ -95,6 +95,21 @@ func TestThumbnails(t *testing.T) {
 	if d := decode(t, body); resp.StatusCode != 200 || d.format != "gif" || !near(centreColour(t, body), frameColours[1]) {
 		t.Errorf("/tr:pg-2/anim.gif = %d %+v %s", resp.StatusCode, d, resp.Header.Get("Ik-Error"))
 	}
+	// pg is in the canonical variant: spellings share it, pages do not.
+	a, _ := do(t, "GET", base, "/doc.pdf?tr=pg-2,w-30")
+	b, _ := do(t, "GET", base, "/tr:w-30,pg-2/doc.pdf")
+	c, _ := do(t, "GET", base, "/tr:w-30,pg-3/doc.pdf")
+	if a.Header.Get("ETag") == "" || a.Header.Get("ETag") != b.Header.Get("ETag") || a.Header.Get("ETag") == c.Header.Get("ETag") {
+		t.Errorf("ETags pg-2 %q, %q; pg-3 %q", a.Header.Get("ETag"), b.Header.Get("ETag"), c.Header.Get("ETag"))
+	}
+	// A PDF without a chain is a file, streamed untouched; with one, an image.
+	if resp, body := do(t, "GET", base, "/doc.pdf"); resp.StatusCode != 200 || body != string(pdf) {
+		t.Errorf("/doc.pdf = %d %q, want the PDF untouched", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	resp, body = do(t, "GET", base, "/tr:pg-2/doc.pdf")
+	if d := decode(t, body); resp.StatusCode != 200 || d.width != 60 || d.height != 80 {
+		t.Errorf("/tr:pg-2/doc.pdf = %d %+v %s", resp.StatusCode, d, resp.Header.Get("Ik-Error"))
+	}
 	for _, tt := range []string{"/anim.gif/ik-thumbnail.jpg?tr=pg-9", "/doc.pdf/ik-thumbnail.jpg?tr=pg-4", "/tr:pg-9/anim.gif", "/photo.png?tr=pg-2"} {
 		resp, _ := do(t, "GET", base, tt)
 		if resp.StatusCode != 400 || !strings.Contains(resp.Header.Get("Ik-Error"), "pg") {
