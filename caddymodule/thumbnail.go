@@ -9,13 +9,13 @@ import (
 )
 
 // ImageKit's thumbnails: <path>/ik-thumbnail.jpg is a JPEG still of the
-// object at <path>, with the request's transformation applied.
-//
-// Done: images, including animated GIF and WebP (their first frame: a
-// still output keeps only the first page), and videos' first frame through
-// ffmpeg when it is installed (videoframe.go). Not done: pg-<n> beyond the
-// first page or frame, and PDFs (the transform package does not load
-// them): these answer 501, naming what is missing, before any fetch.
+// object at <path>, with the request's transformation applied: the first
+// page of a PDF, the first frame of an animated GIF or WebP (a still output
+// keeps only the first page), or a video's first frame through ffmpeg when
+// it is installed (videoframe.go). pg-<n> picks another page or frame of
+// an image or PDF: the transform package loads only that one. A video
+// frame other than the first is not done: pg-<n> beyond 1 on a video
+// answers 501 before any fetch.
 
 const thumbnailSuffix = "/ik-thumbnail.jpg"
 
@@ -41,31 +41,14 @@ func prepareThumbnail(req *request) error {
 	unsupported := func(msg string) error {
 		return &clientError{status: http.StatusNotImplemented, code: "EUNSUPPORTED", msg: msg}
 	}
-	switch ext := strings.ToLower(path.Ext(req.key)); {
-	case videoExts[ext]:
+	if videoExts[strings.ToLower(path.Ext(req.key))] {
 		if !ffmpegInstalled() {
 			return unsupported("video thumbnails need ffmpeg, which is not installed on this server")
 		}
 		req.videoFrame = true
-	case ext == ".pdf":
-		return unsupported("PDF thumbnails are not available in this version")
-	}
-	var pageErr error
-	err := editChains(req, "pg-", func(p string) (string, error) {
-		v, ok := strings.CutPrefix(p, "pg-")
-		if !ok {
-			return p, nil
+		if err := videoFirstFrameOnly(req, unsupported); err != nil {
+			return err
 		}
-		if v != "1" {
-			pageErr = unsupported("pg-" + v + ": only the first page or frame (pg-1) is available in this version")
-		}
-		return "", nil
-	})
-	if err != nil {
-		return err
-	}
-	if pageErr != nil {
-		return pageErr
 	}
 	if !req.hasPathChain && !req.hasQueryChain {
 		req.pathChain, req.hasPathChain = "f-jpg", true
@@ -78,4 +61,24 @@ func prepareThumbnail(req *request) error {
 	}
 	req.pathChain += ",f-jpg"
 	return nil
+}
+
+// videoFirstFrameOnly drops pg-1 from a video thumbnail's chains (ffmpeg
+// gives the first frame, a single image) and refuses any other frame.
+func videoFirstFrameOnly(req *request, unsupported func(string) error) error {
+	var pageErr error
+	err := editChains(req, "pg-", func(p string) (string, error) {
+		v, ok := strings.CutPrefix(p, "pg-")
+		if !ok {
+			return p, nil
+		}
+		if v != "1" {
+			pageErr = unsupported("pg-" + v + ": only the first frame (pg-1) of a video is available in this version")
+		}
+		return "", nil
+	})
+	if err != nil {
+		return err
+	}
+	return pageErr
 }

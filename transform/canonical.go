@@ -152,6 +152,10 @@ func (o *output) canonical() []string {
 			p = append(p, b.key+"-true")
 		}
 	}
+	// pg-1 stays: on an animation it means the first frame as a still.
+	if o.page > 0 {
+		p = append(p, "pg-"+strconv.Itoa(o.page))
+	}
 	return p
 }
 

@@ -229,6 +229,14 @@ var rules = map[string]rule{
 	"md":   func(_ *step, o *output, v string) *Error { return parseBool("md", v, &o.metadata) },
 	"cp":   func(_ *step, o *output, v string) *Error { return parseBool("cp", v, &o.iccOnly) },
 	"orig": func(_ *step, o *output, v string) *Error { return parseBool("orig", v, &o.original) },
+	"pg": func(_ *step, o *output, v string) *Error {
+		n, ok := parseInt(v)
+		if !ok || n < 1 || n > maxPage {
+			return invalidf("pg", "%q is not allowed; use a page or frame number from 1 to %d", v, maxPage)
+		}
+		o.page = n
+		return nil
+	},
 	"rt": func(s *step, _ *output, v string) *Error {
 		if v == "auto" { // EXIF orientation is always applied first
 			s.rotate = 0
@@ -298,7 +306,7 @@ var rules = map[string]rule{
 }
 
 // outputKeys are the chain-wide output parameters.
-var outputKeys = map[string]bool{"f": true, "q": true, "pr": true, "lo": true, "md": true, "cp": true, "orig": true}
+var outputKeys = map[string]bool{"f": true, "q": true, "pr": true, "lo": true, "md": true, "cp": true, "orig": true, "pg": true}
 
 // parseFocus reads fo-: a position, auto, face, or (refused) an object.
 func parseFocus(s *step, _ *output, v string) *Error {

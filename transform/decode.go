@@ -78,6 +78,7 @@ type loadOptions struct {
 	sequential bool // read top to bottom once (cheaper); random access otherwise
 	allPages   bool // every frame of an animation
 	jpegShrink int  // DCT shrink factor, 2/4/8; 0 for none
+	page       int  // 0-based page or frame (pg-); only set for a source that has it
 }
 
 func (o loadOptions) String() string {
@@ -87,6 +88,9 @@ func (o loadOptions) String() string {
 	}
 	if o.allPages {
 		opts = append(opts, "n=-1")
+	}
+	if o.page > 0 {
+		opts = append(opts, fmt.Sprintf("page=%d", o.page))
 	}
 	if o.jpegShrink > 1 {
 		opts = append(opts, fmt.Sprintf("shrink=%d", o.jpegShrink))
@@ -124,12 +128,12 @@ func openImage(t vips.ImageType, src []byte, o loadOptions) (*vips.ImageRef, err
 
 // openThumbnail decodes and resizes in one pass (shrink-on-load). libvips
 // picks the loader itself; it must be the one openImage would use.
-func openThumbnail(t vips.ImageType, src []byte, w, h int, crop vips.Interesting, size vips.Size) (*vips.ImageRef, error) {
+func openThumbnail(t vips.ImageType, src []byte, w, h int, crop vips.Interesting, size vips.Size, page int) (*vips.ImageRef, error) {
 	name, ok := loaders[t]
 	if !ok || len(src) == 0 {
 		return nil, unsupportedf("source is not an image format that can be transformed")
 	}
-	copts := C.CString(loadOptions{}.String())
+	copts := C.CString(loadOptions{page: page}.String())
 	defer C.free(unsafe.Pointer(copts))
 	s := newSource(src)
 	defer C.icdn_dec_unref(unsafe.Pointer(s))
@@ -151,7 +155,7 @@ func openThumbnail(t vips.ImageType, src []byte, w, h int, crop vips.Interesting
 // transformation itself, when an error surfaces only once pixels are read.
 // The image is a root of the job, so the deadline stops it too.
 func (j *job) decodesCleanly() bool {
-	img, err := openImage(j.srcType, j.src, loadOptions{sequential: true, allPages: j.animate})
+	img, err := openImage(j.srcType, j.src, loadOptions{sequential: true, allPages: j.animate, page: max(j.page-1, 0)})
 	if err != nil {
 		return false
 	}

@@ -30,7 +30,8 @@ const (
 	defaultQuality = 80
 	defaultSharpen = 50
 	defaultTrim    = 10
-	maxParamValue  = 64 // bytes; longer values are never meaningful
+	maxParamValue  = 64     // bytes; longer values are never meaningful
+	maxPage        = 100000 // pg-: larger is refused as text, before any source is read
 )
 
 var (
@@ -107,4 +108,5 @@ type output struct {
 	metadata    bool
 	iccOnly     bool
 	original    bool
+	page        int // pg-: 1-based page or frame as a still image; 0 = unset
 }

@@ -22,6 +22,7 @@ type job struct {
 	width, height int        // source size of one frame, after EXIF orientation
 	frames        int        // frames in the source
 	animate       bool       // keep every frame in the output
+	page          int        // 1-based page or frame to decode (pg-), one frame then; 0 = unset
 
 	sources  Sources           // the origins layers and fonts are read from (Options)
 	inputs   map[string][]byte // fetched layer images and font files, by origin path
@@ -64,7 +65,7 @@ func run(ctx context.Context, src []byte, c *Chain, f Format, l Limits, opts Opt
 	if err := CheckBudget(c, l); err != nil {
 		return nil, err
 	}
-	j := &job{ctx: ctx, src: src, chain: c, format: f, limits: l, sources: opts.Sources}
+	j := &job{ctx: ctx, src: src, chain: c, format: f, limits: l, sources: opts.Sources, page: c.out.page}
 	stop := j.roots.watch(ctx)
 	loaded := false
 	defer func() {

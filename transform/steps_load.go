@@ -56,13 +56,19 @@ func inspectSource(j *job) error {
 		return err
 	}
 	defer hdr.Close()
+	j.frames = max(hdr.Pages(), 1)
+	if j.page > 0 {
+		if hdr, err = j.openPageHeader(); err != nil {
+			return err
+		}
+		defer hdr.Close()
+	}
 
 	j.width, j.height = hdr.Width(), hdr.PageHeight()
 	if o := hdr.Orientation(); o >= 5 && o <= 8 { // 90° or 270° turns swap the sides
 		j.width, j.height = j.height, j.width
 	}
-	j.frames = max(hdr.Pages(), 1)
-	j.animate = j.frames > 1 && j.format.canAnimate() &&
+	j.animate = j.page == 0 && j.frames > 1 && j.format.canAnimate() &&
 		(j.srcType == vips.ImageTypeGIF || j.srcType == vips.ImageTypeWEBP)
 	if j.svg != nil {
 		if err := j.svg.checkFilterWork(j.width, j.height); err != nil {
@@ -76,6 +82,18 @@ func inspectSource(j *job) error {
 		return err
 	}
 	return j.limits.checkPixels(j.width, j.height, j.frames)
+}
+
+// openPageHeader checks the page pg- asks for against the source's count
+// (j.frames, from the first page's header) and reads that page's header:
+// PDF pages differ in size, and the limits apply to the page decoded. The
+// job then has one frame.
+func (j *job) openPageHeader() (*vips.ImageRef, error) {
+	if j.page > j.frames {
+		return nil, invalidf("pg", "page %d is beyond the source's %d page(s) or frame(s)", j.page, j.frames)
+	}
+	j.frames = 1
+	return openImage(j.srcType, j.src, loadOptions{sequential: true, page: j.page - 1})
 }
 
 // load decodes the source once. When the first step begins with a resize,
@@ -115,7 +133,7 @@ func (j *job) open() (*vips.ImageRef, error) {
 	if j.bmp != nil {
 		return decodeBMP(j.src, j.bmp)
 	}
-	opts := loadOptions{}
+	opts := loadOptions{page: max(j.page-1, 0)}
 	g, resizeFirst := j.firstResize()
 	switch {
 	case j.animate:
@@ -128,7 +146,7 @@ func (j *job) open() (*vips.ImageRef, error) {
 		if g.smart {
 			w, h, crop, size = g.crop.w, g.crop.h, vips.InterestingAttention, vips.SizeBoth
 		}
-		img, err := openThumbnail(j.srcType, j.src, w, h, crop, size)
+		img, err := openThumbnail(j.srcType, j.src, w, h, crop, size, max(j.page-1, 0))
 		if err == nil {
 			j.shrunk, j.shrunkCrop = true, g.smart
 		}

@@ -91,6 +91,7 @@ var Keys = []Key{
 	{Name: "md"},
 	{Name: "cp"},
 	{Name: "orig"},
+	{Name: "pg", Num: true},
 	// Parsed and printed, not executed yet (issue 12).
 	{Name: "z", Num: true},
 	{Name: "cr"},
