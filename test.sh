@@ -35,7 +35,8 @@ if ! command -v pebble >/dev/null 2>&1 && [ ! -x "$GOBIN/pebble" ]; then
 	echo "test.sh: installing pebble $PEBBLE_VERSION (go install)"
 	CGO_ENABLED=0 go install "github.com/letsencrypt/pebble/v2/cmd/pebble@$PEBBLE_VERSION"
 fi
-export IMAGE_CDN_REQUIRE_PEBBLE=1
+# Every test runs: a tool missing here fails its test (internal/testenv).
+export IMAGE_CDN_TOOLS_REQUIRED=1
 export PATH="$PATH:$GOBIN"
 
 export CGO_ENABLED=1

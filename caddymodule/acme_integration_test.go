@@ -23,11 +23,9 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
-)
 
-// pebbleEnv, when set (test.sh sets it), makes a missing pebble binary a
-// failure instead of a skip.
-const pebbleEnv = "IMAGE_CDN_REQUIRE_PEBBLE"
+	"github.com/image-cdn/image_cdn/internal/testenv"
+)
 
 // loopbackDNS answers every A question with 127.0.0.1 and everything else
 // with no records, over UDP and TCP (Pebble asks over TCP): Pebble's
@@ -103,18 +101,7 @@ func selfSigned(t *testing.T, dir string) (certFile, keyFile string) {
 // certificate chained to Pebble's root and serves the tenant's objects; a
 // stranger's name gets none, and Pebble is never asked for it.
 func TestOnDemandACMEWithPebble(t *testing.T) {
-	pebble, err := exec.LookPath("pebble")
-	if err != nil {
-		if gopath, gerr := exec.Command("go", "env", "GOPATH").Output(); gerr == nil {
-			pebble, err = exec.LookPath(filepath.Join(strings.TrimSpace(string(gopath)), "bin", "pebble"))
-		}
-	}
-	if err != nil {
-		if os.Getenv(pebbleEnv) != "" {
-			t.Fatalf("pebble is not installed: %v", err)
-		}
-		t.Skip("pebble is not installed (test.sh installs it)")
-	}
+	pebble := testenv.Program(t, "pebble")
 	s3srv.MakeBucket(t, "acme-tenant")
 	s3srv.Put(t, "acme-tenant", "photos/a.jpg", sample(t, "photos/sunset.jpg"), "image/jpeg")
 

@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/image-cdn/image_cdn/internal/testenv"
 )
 
 // frameColours are animatedGIF's frames, in order.
@@ -137,9 +139,7 @@ func TestThumbnails(t *testing.T) {
 // small MP4 whose index sits at the end (so a frame needs ranged reads),
 // and asks for its thumbnail through S3.
 func TestVideoThumbnails(t *testing.T) {
-	if !ffmpegInstalled() {
-		t.Skip("ffmpeg is not installed")
-	}
+	testenv.Program(t, "ffmpeg")
 	video := filepath.Join(t.TempDir(), "v.mp4")
 	cmd := exec.Command("ffmpeg", "-nostdin", "-loglevel", "error", "-f", "lavfi", "-i", "color=c=red:s=64x48:d=2",
 		"-f", "lavfi", "-i", "anullsrc", "-shortest", "-c:v", "mpeg4", "-c:a", "aac", video)

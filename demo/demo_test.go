@@ -13,7 +13,6 @@ import (
 	"net"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -30,6 +29,8 @@ import (
 	"github.com/chromedp/chromedp"
 
 	_ "github.com/image-cdn/image_cdn"
+
+	"github.com/image-cdn/image_cdn/internal/testenv"
 )
 
 // size is an image's width and height in pixels.
@@ -163,20 +164,11 @@ var chromiumFlags = []string{
 	"disable-background-networking", "disable-component-update", "disable-sync",
 }
 
-// findChromium returns Debian's chromium. It skips the test when chromium is
-// absent on a developer machine, and fails it on CI (test.sh installs it).
+// findChromium returns Debian's chromium (testenv: a failure under
+// ./test.sh and CI, which install it; a skip elsewhere).
 func findChromium(t *testing.T) string {
 	t.Helper()
-	for _, name := range []string{"chromium", "chromium-browser"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatal("chromium is not installed, and CI=true: test.sh installs it (apt-get install chromium)")
-	}
-	t.Skip("SKIPPED: chromium is not installed (apt-get install chromium, or run ./test.sh which installs it)")
-	return ""
+	return testenv.Program(t, "chromium", "chromium-browser")
 }
 
 // startCaddy loads Caddyfile.example in this process with two changes: the

@@ -2,28 +2,18 @@ package transform
 
 import (
 	"bytes"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"testing"
 
 	"github.com/davidbyttow/govips/v2/vips"
+
+	"github.com/image-cdn/image_cdn/internal/testenv"
 )
 
 // pigoPortrait is the portrait in pigo's module (testdata/sample.jpg),
 // read from the module cache rather than copied here.
 func pigoPortrait(t *testing.T) []byte {
 	t.Helper()
-	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/esimov/pigo").Output()
-	dir := string(bytes.TrimSpace(out))
-	if err != nil || dir == "" {
-		t.Skipf("pigo's module directory is not available: %v", err)
-	}
-	b, err := os.ReadFile(filepath.Join(dir, "testdata", "sample.jpg"))
-	if err != nil {
-		t.Skipf("pigo's sample photo: %v", err)
-	}
-	return b
+	return testenv.ModuleFile(t, "github.com/esimov/pigo", "testdata/sample.jpg")
 }
 
 // TestFaceFocus: fo-face keeps the face in the crop (ImageKit: the crop is

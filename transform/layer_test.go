@@ -4,12 +4,13 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
-	"os"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/davidbyttow/govips/v2/vips"
+
+	"github.com/image-cdn/image_cdn/internal/testenv"
 )
 
 // memSources is an origin in memory that counts its fetches.
@@ -209,10 +210,7 @@ func TestTextLayers(t *testing.T) {
 // TestFontFromOrigin: ff- with a .ttf path renders with that font, read
 // through Sources; a file that is not a font is a 400 naming ff.
 func TestFontFromOrigin(t *testing.T) {
-	ttf, err := os.ReadFile("/usr/share/fonts/truetype/dejavu/DejaVuSerif-Bold.ttf")
-	if err != nil {
-		t.Skipf("no font file to serve: %v", err)
-	}
+	ttf := testenv.File(t, "/usr/share/fonts/truetype/dejavu/DejaVuSerif-Bold.ttf", "fonts-dejavu-core")
 	if fam, ok := fontFamilyName(ttf); !ok || fam != "DejaVu Serif" {
 		t.Errorf("family %q, %v; want DejaVu Serif", fam, ok)
 	}

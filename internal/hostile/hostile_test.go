@@ -45,9 +45,6 @@ var leaks = regexp.MustCompile(`(?i)goroutine |\.go:\d|/root/|/usr/|/home/|govip
 // that nothing leaks, that the process is alive after each case, that the
 // SVG external references never fetched anything, and the peak RSS.
 func TestHostileCorpus(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds Caddy and sends the hostile corpus; skipped with -short")
-	}
 	s3 := s3test.Start(t, s3test.Options{Buckets: []string{"hostile"}})
 	callback, fetched := listenForCallbacks(t)
 	srv := startCaddy(t, s3)

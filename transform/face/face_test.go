@@ -1,30 +1,20 @@
 package face
 
 import (
+	"bytes"
 	"image"
 	_ "image/jpeg"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"strings"
 	"testing"
+
+	"github.com/image-cdn/image_cdn/internal/testenv"
 )
 
 // pigoSample is the portrait photo in pigo's own module (testdata), read
 // from the module cache rather than copied into this repository.
 func pigoSample(t *testing.T) image.Image {
 	t.Helper()
-	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/esimov/pigo").Output()
-	dir := strings.TrimSpace(string(out))
-	if err != nil || dir == "" {
-		t.Skipf("pigo's module directory is not available: %v", err)
-	}
-	f, err := os.Open(filepath.Join(dir, "testdata", "sample.jpg"))
-	if err != nil {
-		t.Skipf("pigo's sample photo: %v", err)
-	}
-	defer f.Close()
-	img, _, err := image.Decode(f)
+	b := testenv.ModuleFile(t, "github.com/esimov/pigo", "testdata/sample.jpg")
+	img, _, err := image.Decode(bytes.NewReader(b))
 	if err != nil {
 		t.Fatal(err)
 	}
