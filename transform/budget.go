@@ -103,8 +103,8 @@ func stepCost(s *step) int {
 	}
 	add(s.tree != nil, 1)
 	add(s.focus == focusFace, 3)
-	add(s.rotate%90 != 0, 1)
-	add(s.contrast, 1)
+	add(s.rotate%90 != 0, 1) // on top of a right-angle rotation's 2 below
+	add(s.contrast, 2)
 	add(s.bgDominant || s.bgGradient, 2)
 	add(s.shadow != nil, 4)
 	add(s.gradient != nil, 1)
@@ -116,7 +116,6 @@ func stepCost(s *step) int {
 	add(s.rotate != 0, 2)
 	add(s.flip != "", 1)
 	add(s.grayscale, 1)
-	add(s.contrast, 1)
 	add(s.sharpen > 0, 4)
 	add(s.hasUSM, 4)
 	add(s.blur > 0, 2+s.blur/20)
