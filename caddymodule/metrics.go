@@ -269,15 +269,15 @@ func (m *metrics) originAnswered(name, method string, d time.Duration, err error
 	}
 	kind := "unavailable"
 	var oe *origin.Error
-	if errors.As(err, &oe) {
-		kind = map[origin.Kind]string{origin.NotFound: "not_found", origin.Denied: "denied", origin.Timeout: "timeout",
-			origin.RangeNotSatisfiable: "range"}[oe.Kind]
-		if kind == "" {
-			kind = "unavailable"
-		}
+	if errors.As(err, &oe) && originErrorKinds[oe.Kind] != "" {
+		kind = originErrorKinds[oe.Kind]
 	}
 	m.originErrors.WithLabelValues(name, kind).Inc()
 }
+
+// originErrorKinds label origin failures; any other kind is "unavailable".
+var originErrorKinds = map[origin.Kind]string{origin.NotFound: "not_found", origin.Denied: "denied",
+	origin.Timeout: "timeout", origin.RangeNotSatisfiable: "range"}
 
 // countingBody counts the body bytes read from an origin.
 type countingBody struct {

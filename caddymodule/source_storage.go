@@ -96,23 +96,29 @@ func (b *byteBudget) give(n int64) { b.used.Add(-n) }
 
 func (s *sourceStore) Name() string { return "source_storage" }
 
+// Stat asks the store for the copy's metadata only (a HEAD on S3, a
+// header read on a folder): a stat never reads the stored original.
 func (s *sourceStore) Stat(ctx context.Context, key string) (origin.Info, error) {
-	// The stores keep no length in their metadata: a stat reads the copy.
-	obj, err := s.Get(ctx, key, origin.GetOptions{})
+	e, err := s.store.Stat(ctx, sourceKey(key))
 	if err != nil {
-		return origin.Info{}, err
+		return origin.Info{}, s.miss(key, err)
 	}
-	obj.Body.Close()
-	return obj.Info, nil
+	return origin.Info{Size: e.Size, ContentType: e.ContentType, ETag: e.ETag, LastModified: e.LastModified}, nil
+}
+
+// miss turns a store failure into the not-found that sends the request on
+// to the origins; a failure other than absence is logged.
+func (s *sourceStore) miss(key string, err error) error {
+	if !errors.Is(err, resultstore.ErrNotFound) {
+		s.logger.Warn("source storage read failed; asking the origins", zap.String("key", key), zap.Error(err))
+	}
+	return &origin.Error{Kind: origin.NotFound, Code: "ENOENT", Err: err}
 }
 
 func (s *sourceStore) Get(ctx context.Context, key string, opts origin.GetOptions) (*origin.Object, error) {
 	e, err := s.store.Get(ctx, sourceKey(key))
 	if err != nil {
-		if !errors.Is(err, resultstore.ErrNotFound) {
-			s.logger.Warn("source storage read failed; asking the origins", zap.String("key", key), zap.Error(err))
-		}
-		return nil, &origin.Error{Kind: origin.NotFound, Code: "ENOENT", Err: err}
+		return nil, s.miss(key, err)
 	}
 	size := int64(len(e.Body))
 	obj := &origin.Object{Info: origin.Info{Size: size, ContentType: e.ContentType, ETag: e.ETag, LastModified: e.LastModified}}
@@ -153,11 +159,19 @@ func (h *Handler) keepsSource(i int) bool {
 	return h.sources != nil && i < len(h.origins) && isRemote(h.origins[i])
 }
 
+// keepable says whether an original of n bytes may be kept: at most
+// max_source_bytes, and at most what a store reads back
+// (resultstore.MaxS3Variant); a larger copy would be written again on
+// every request and never read.
+func (h *Handler) keepable(n int64) bool {
+	return n <= h.processor.Limits().MaxSourceBytes && n <= resultstore.MaxS3Variant
+}
+
 // keepSource writes an original into source storage after the response,
 // through the bounded write queue, when the bytes it holds fit the
 // handler's buffer; a failure is only logged.
 func (h *Handler) keepSource(key string, info origin.Info, body []byte) {
-	if n := int64(len(body)); h.sources.held.take(n) {
+	if n := int64(len(body)); h.keepable(n) && h.sources.held.take(n) {
 		h.keepReserved(key, info, body, n)
 	}
 }
@@ -200,7 +214,7 @@ func (c *sourceCopy) Write(p []byte) (int, error) {
 // it only streams.
 func (h *Handler) streamKeeping(w io.Writer, key string, obj *origin.Object) {
 	size := obj.Size
-	if size < 0 || size > h.processor.Limits().MaxSourceBytes || !h.sources.held.take(size) {
+	if size < 0 || !h.keepable(size) || !h.sources.held.take(size) {
 		h.stream(w, obj.Body, key)
 		return
 	}

@@ -58,6 +58,14 @@ func TestS3SourceStorage(t *testing.T) {
 	if resp, body := do(t, "GET", second, "/a.jpg", "Range: bytes=0-9"); resp.StatusCode != 206 || body != string(jpg[:10]) {
 		t.Errorf("range from source storage = %d %d bytes", resp.StatusCode, len(body))
 	}
+	// HEAD and a conditional GET are answered from the stored copy's
+	// metadata, with its length and ETag.
+	if resp, _ := do(t, "HEAD", second, "/a.jpg"); resp.StatusCode != 200 || resp.ContentLength != int64(len(jpg)) || resp.Header.Get("ETag") != `"v1"` {
+		t.Errorf("HEAD from source storage = %d, length %d, ETag %q", resp.StatusCode, resp.ContentLength, resp.Header.Get("ETag"))
+	}
+	if resp, _ := do(t, "GET", second, "/a.jpg", `If-None-Match: "v1"`); resp.StatusCode != 304 {
+		t.Errorf("If-None-Match from source storage = %d, want 304", resp.StatusCode)
+	}
 	if resp, body := do(t, "GET", second, "/tr:w-30/b.jpg"); resp.StatusCode != 200 || decode(t, body).width != 30 {
 		t.Errorf("second transformed b.jpg = %d %s", resp.StatusCode, resp.Header.Get("Ik-Error"))
 	}

@@ -216,14 +216,8 @@ func (w defaultImageWriter) Write(p []byte) (int, error) {
 // missing: the same transformation, from the same origins.
 func (h *Handler) serveDefault(w http.ResponseWriter, r *http.Request, req *request, serve func(http.ResponseWriter, *request) (source, error)) (source, error) {
 	d := *req
-	d.key, d.escapedPath, d.defaultKey = req.defaultKey, "/"+escapePathSegments(req.defaultKey), ""
+	// escapedPath stays the request's: it only names the canonical Link,
+	// which defaultImageWriter drops.
+	d.key, d.defaultKey = req.defaultKey, ""
 	return serve(defaultImageWriter{ResponseWriter: w, cacheControl: h.errorCacheControl(http.StatusNotFound)}, &d)
-}
-
-func escapePathSegments(p string) string {
-	segs := strings.Split(p, "/")
-	for i, s := range segs {
-		segs[i] = url.PathEscape(s)
-	}
-	return strings.Join(segs, "/")
 }

@@ -163,6 +163,11 @@ func (h *Handler) lookup(r *http.Request, v *variant) (*resultstore.Entry, sourc
 			return e, sourceStorage
 		}
 		h.logStoreError("stat", v.storeKey, err)
+		if err != nil || !fresh(e) {
+			// Absent, stale or unreadable: a Get could only miss too.
+			h.metrics.lookedUp(sourceStorage, false)
+			return nil, sourceNone
+		}
 	}
 	e, err := h.storage.Get(ctx, v.storeKey)
 	h.metrics.lookedUp(sourceStorage, err == nil && fresh(e))

@@ -42,9 +42,15 @@ func startType(req *request, contentType string) string {
 
 // videoFrame extracts the first frame of the video at v.req.key.
 func (h *Handler) videoFrame(ctx context.Context, v *variant) ([]byte, origin.Info, error) {
-	info, from, err := h.stat(ctx, v.req.key)
-	if err != nil {
-		return nil, origin.Info{}, err
+	var info origin.Info
+	from := v.from
+	if v.source != nil { // already stat'ed for the variant
+		info = *v.source
+	} else {
+		var err error
+		if info, from, err = h.stat(ctx, v.req.key); err != nil {
+			return nil, origin.Info{}, err
+		}
 	}
 	if err := checkPrivate(v.req, info); err != nil {
 		return nil, origin.Info{}, err

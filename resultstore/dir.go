@@ -226,6 +226,7 @@ func (h *header) entry() *Entry {
 		ETag:         h.ETag,
 		SourceETag:   h.SourceETag,
 		LastModified: h.LastModified,
+		Size:         int64(h.Size),
 	}
 }
 

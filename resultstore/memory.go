@@ -69,6 +69,7 @@ func (m *Memory) get(ctx context.Context, key string, withBody bool) (*Entry, er
 	}
 	m.order.MoveToFront(el)
 	e := el.Value.(*memEntry).entry // a copy: callers cannot change our metadata
+	e.Size = int64(len(e.Body))
 	if !withBody {
 		e.Body = nil
 	}

@@ -44,6 +44,9 @@ type Entry struct {
 	ETag         string // the variant's strong ETag, quoted as sent in headers
 	SourceETag   string
 	LastModified time.Time
+	// Size is the body's length in bytes, so that Stat (which leaves Body
+	// nil) can tell it; -1 when the store could not say.
+	Size int64
 }
 
 // A Store keeps variants under keys made by Key.

@@ -125,6 +125,7 @@ func entryFrom(info origin.Info) *Entry {
 		ContentType: info.ContentType,
 		ETag:        `"` + vt + `"`,
 		SourceETag:  `"` + info.Metadata[metaSourceETag] + `"`,
+		Size:        info.Size,
 	}
 	if t, err := time.Parse(time.RFC3339, info.Metadata[metaLastModified]); err == nil {
 		e.LastModified = t

@@ -59,8 +59,8 @@ func testStore(t *testing.T, s Store, skip ...string) {
 				t.Fatalf("Get(%q) = %+v, want %+v", k, got, want)
 			}
 			st, err := s.Stat(ctx, k)
-			if err != nil || st.Body != nil || st.ETag != want.ETag || st.SourceETag != want.SourceETag {
-				t.Fatalf("Stat(%q) = %+v, %v; want metadata without body", k, st, err)
+			if err != nil || st.Body != nil || st.ETag != want.ETag || st.SourceETag != want.SourceETag || st.Size != int64(len(want.Body)) {
+				t.Fatalf("Stat(%q) = %+v, %v; want metadata and the size without body", k, st, err)
 			}
 		}
 	})
