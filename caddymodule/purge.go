@@ -139,19 +139,16 @@ func purge(ctx context.Context, handlers []*Handler, req purgeRequest) PurgeCoun
 				}
 			}
 		}
-		for _, p := range h.sourcePurgers() {
-			for _, path := range req.Paths {
-				n, err := p.Purge(ctx, strings.TrimPrefix(path, "/"))
-				c.SourceStorage += n
-				if err != nil {
-					fail("source_storage", err)
-				}
-			}
-			for _, prefix := range req.Prefixes {
-				n, err := p.PurgePrefix(ctx, strings.TrimPrefix(prefix, "/"))
-				c.SourceStorage += n
-				if err != nil {
-					fail("source_storage", err)
+		// Originals in source storage sit beside variants in resultstore's key
+		// scheme (sourceKey), so the same prefixes cover them.
+		if h.sources != nil {
+			if d, ok := h.sources.store.(resultstore.PrefixDeleter); ok {
+				for _, kp := range keyPrefixes {
+					n, err := d.DeletePrefix(ctx, kp)
+					c.SourceStorage += n
+					if err != nil {
+						fail("source_storage", err)
+					}
 				}
 			}
 		}
@@ -160,18 +157,6 @@ func purge(ctx context.Context, handlers []*Handler, req purgeRequest) PurgeCoun
 	processMetrics.purged.WithLabelValues("result_storage").Add(float64(c.ResultStorage))
 	processMetrics.purged.WithLabelValues("source_storage").Add(float64(c.SourceStorage))
 	return c
-}
-
-// sourcePurgers are the handler's caches of originals: any origin (or
-// origin wrapper) that implements resultstore.Purger.
-func (h *Handler) sourcePurgers() []resultstore.Purger {
-	var ps []resultstore.Purger
-	for _, o := range h.origins {
-		if p, ok := o.(resultstore.Purger); ok {
-			ps = append(ps, p)
-		}
-	}
-	return ps
 }
 
 // Interface guard.

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 	"sync/atomic"
 
 	"github.com/caddyserver/caddy/v2"
@@ -54,9 +53,6 @@ func (S3SourceStorage) CaddyModule() caddy.ModuleInfo {
 func sourceKey(objectPath string) string {
 	return resultstore.Key(objectPath, "", "original")
 }
-
-// sourceKeyName is the last segment of a readable sourceKey.
-const sourceKeyName = "_.original"
 
 // sourceStore is source storage seen as the first origin of the
 // preference list. It never fails a request: a missing, unreadable or
@@ -227,50 +223,5 @@ func (h *Handler) streamKeeping(w io.Writer, key string, obj *origin.Object) {
 	h.sources.held.give(size)
 }
 
-// Purge drops the stored copy of one original (resultstore.Purger, as the
-// purge admin route calls it). A store that cannot delete purges nothing.
-func (s *sourceStore) Purge(ctx context.Context, objectPath string) (int, error) {
-	d, ok := s.store.(prefixDeleter)
-	if !ok {
-		return 0, nil
-	}
-	return d.DeletePrefix(ctx, sourceKey(objectPath))
-}
-
-// PurgePrefix drops the stored originals of every object whose path
-// starts with prefix ("photos/" or "photos/2024-"). Originals of paths so
-// long that their keys are hashed are not matched.
-func (s *sourceStore) PurgePrefix(ctx context.Context, prefix string) (int, error) {
-	d, ok := s.store.(prefixDeleter)
-	if !ok {
-		return 0, nil
-	}
-	return d.DeletePrefix(ctx, sourcePrefix(prefix))
-}
-
-// sourcePrefix is the key prefix of the originals under a path prefix:
-// the prefix escaped as sourceKey escapes paths.
-func sourcePrefix(prefix string) string {
-	if prefix == "" {
-		return ""
-	}
-	dir := strings.HasSuffix(prefix, "/")
-	esc := strings.TrimSuffix(sourceKey(strings.TrimSuffix(prefix, "/")), "/"+sourceKeyName)
-	if dir {
-		esc += "/"
-	}
-	return esc
-}
-
-// prefixDeleter is what purging needs of a store (resultstore's
-// PrefixDeleter: Memory, Dir and S3 implement it).
-type prefixDeleter interface {
-	DeletePrefix(ctx context.Context, prefix string) (int, error)
-}
-
-// Interface guards: source storage is an origin (the first one) and the
-// admin purge clears it.
-var (
-	_ Origin             = (*sourceStore)(nil)
-	_ resultstore.Purger = (*sourceStore)(nil)
-)
+// Interface guard: source storage is an origin (the first one).
+var _ Origin = (*sourceStore)(nil)

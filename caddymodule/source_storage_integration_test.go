@@ -4,7 +4,6 @@ import (
 	"context"
 	"os"
 	"path/filepath"
-	"reflect"
 	"strings"
 	"testing"
 
@@ -139,41 +138,32 @@ func TestSourceKeysAndPrefixes(t *testing.T) {
 			t.Errorf("sourceKey(%q) = %q, want %q", in, got, want)
 		}
 	}
-	for in, want := range map[string]string{"photos/": "photos/", "photos/2024-": "photos/2024-", "a%/": "a%25/", "": ""} {
-		if got := sourcePrefix(in); got != want {
-			t.Errorf("sourcePrefix(%q) = %q, want %q", in, got, want)
+}
+
+// TestSourceStoragePurge: the admin purge drops stored originals with the
+// same key prefixes as variants, the copy of one path (also one long enough
+// to be hashed) and every copy under a prefix, and nothing else.
+func TestSourceStoragePurge(t *testing.T) {
+	ctx := context.Background()
+	store := resultstore.NewMemory(1 << 20)
+	long := "deep/" + strings.Repeat("x", 1200) + ".jpg"
+	for _, p := range []string{"a/b c.jpg", "a/d.jpg", "keep.jpg", long} {
+		if err := store.Put(ctx, sourceKey(p), &resultstore.Entry{Body: []byte(p), ETag: `"e"`}); err != nil {
+			t.Fatal(err)
 		}
 	}
-}
-
-// deleteRecorder is a store that records the prefixes it is asked to drop.
-type deleteRecorder struct {
-	resultstore.Store
-	prefixes []string
-}
-
-func (d *deleteRecorder) DeletePrefix(_ context.Context, prefix string) (int, error) {
-	d.prefixes = append(d.prefixes, prefix)
-	return 1, nil
-}
-
-func TestSourceStoragePurge(t *testing.T) {
-	rec := &deleteRecorder{}
-	var p resultstore.Store = resultstore.NewMemory(1 << 20)
-	rec.Store = p
-	s := &sourceStore{store: rec}
-	if n, err := s.Purge(context.Background(), "a/b c.jpg"); n != 1 || err != nil {
-		t.Fatal(n, err)
+	h := &Handler{sources: &sourceStore{store: store}}
+	c := purge(ctx, []*Handler{h}, purgeRequest{Paths: []string{"/a/b c.jpg", "/" + long}})
+	if c.SourceStorage != 2 || len(c.Errors) != 0 {
+		t.Errorf("purging two paths = %+v, want 2 originals", c)
 	}
-	if n, err := s.PurgePrefix(context.Background(), "a/"); n != 1 || err != nil {
-		t.Fatal(n, err)
+	if c := purge(ctx, []*Handler{h}, purgeRequest{Prefixes: []string{"/a/"}}); c.SourceStorage != 1 {
+		t.Errorf("purging /a/ = %+v, want 1 original", c)
 	}
-	if want := []string{"a/b c.jpg/_.original", "a/"}; !reflect.DeepEqual(rec.prefixes, want) {
-		t.Errorf("deleted %q, want %q", rec.prefixes, want)
-	}
-	// A store that cannot delete purges nothing, without failing.
-	if n, err := (&sourceStore{store: p}).Purge(context.Background(), "a"); n != 0 || err != nil {
-		t.Errorf("Purge on a plain store = %d, %v", n, err)
+	for p, kept := range map[string]bool{"a/b c.jpg": false, "a/d.jpg": false, long: false, "keep.jpg": true} {
+		if _, err := store.Get(ctx, sourceKey(p)); (err == nil) != kept {
+			t.Errorf("%.20q kept = %v, want %v", p, err == nil, kept)
+		}
 	}
 }
 

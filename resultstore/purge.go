@@ -19,15 +19,6 @@ type PrefixDeleter interface {
 	DeletePrefix(ctx context.Context, prefix string) (int, error)
 }
 
-// Purger is what source storage (a cache of originals) implements to be
-// purged: drop the copy of one source, or of every source under a path
-// prefix. Paths are object paths as the handler sees them (decoded, no
-// leading slash). Both report how many objects were removed.
-type Purger interface {
-	Purge(ctx context.Context, objectPath string) (int, error)
-	PurgePrefix(ctx context.Context, prefix string) (int, error)
-}
-
 // SourcePrefixes are the key prefixes that cover every variant of one
 // source, whatever its chain and format: "<escaped path>/", and, for a
 // path so long that Key hashes its variants' keys, the directory part
