@@ -1,3 +1,5 @@
+//go:build tools
+
 package transform
 
 import (
@@ -15,7 +17,7 @@ import (
 // (getrusage) of the worst cases docs/limits.md quotes. It runs only with
 // MEASURE=<case>, one case per process so that each peak is its own:
 //
-//	go test -c -o /tmp/t.test ./transform/
+//	go test -tags tools -c -o /tmp/t.test ./transform/
 //	for c in sharpen150 blur300 photo150 budgetmax; do MEASURE=$c /tmp/t.test -test.run TestMeasureWorstCases -test.v; done
 func TestMeasureWorstCases(t *testing.T) {
 	name := os.Getenv("MEASURE")
