@@ -6,16 +6,19 @@ package transform
 #include <string.h>
 #include <vips/vips.h>
 
-static void icdn_dec_free(void *p, void *unused) { free(p); }
+extern void icdnReleasePinned(void *blob);
 
-// icdn_dec_source wraps a malloc'd copy of the encoded image; libvips
-// frees it when the last image reading from it is gone.
-static VipsSource *icdn_dec_source(void *data, size_t len) {
-	VipsBlob *blob = vips_blob_new((VipsCallbackFn) icdn_dec_free, data, len);
-	VipsSource *src = vips_source_new_from_blob(blob);
-	vips_area_unref(VIPS_AREA(blob));
-	return src;
+static int icdn_dec_release(void *data, void *area) { icdnReleasePinned(area); return 0; }
+
+// icdn_dec_source wraps the encoded image, in pinned Go memory, in a blob
+// whose free callback unpins it (pinned.go); the caller registers the
+// blob, then drops its own reference with icdn_dec_blob_unref.
+static VipsSource *icdn_dec_source(void *data, size_t len, VipsBlob **blob) {
+	*blob = vips_blob_new((VipsCallbackFn) icdn_dec_release, data, len);
+	return vips_source_new_from_blob(*blob);
 }
+
+static void icdn_dec_blob_unref(VipsBlob *blob) { vips_area_unref(VIPS_AREA(blob)); }
 
 // icdn_dec_load runs the loader called name (e.g. "jpegload_source") with
 // options such as "fail_on=truncated,access=sequential".
@@ -56,6 +59,7 @@ import "C"
 
 import (
 	"fmt"
+	"runtime"
 	"strings"
 	"unsafe"
 
@@ -98,12 +102,16 @@ func (o loadOptions) String() string {
 	return strings.Join(opts, ",")
 }
 
-// newSource copies src into C memory that libvips owns, so no Go memory is
-// read by C after the call that received it.
+// newSource gives libvips src without copying it: the bytes stay pinned
+// until libvips frees the source (pinned.go).
 func newSource(src []byte) *C.VipsSource {
-	p := C.malloc(C.size_t(len(src)))
-	C.memcpy(p, unsafe.Pointer(&src[0]), C.size_t(len(src)))
-	return C.icdn_dec_source(p, C.size_t(len(src)))
+	p := new(runtime.Pinner)
+	p.Pin(&src[0])
+	var blob *C.VipsBlob
+	s := C.icdn_dec_source(unsafe.Pointer(&src[0]), C.size_t(len(src)), &blob)
+	pins.Store(unsafe.Pointer(blob), p)
+	C.icdn_dec_blob_unref(blob)
+	return s
 }
 
 // openImage opens src with the loader for t: the header is read now,

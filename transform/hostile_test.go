@@ -225,6 +225,9 @@ func TestDeadlineStopsLibvips(t *testing.T) {
 		if len(p.running) != 0 || len(p.admit) != 0 || !p.memory.TryAcquire(p.budget) {
 			t.Errorf("%.20s…: worker, queue place or memory still held", chain)
 		}
+		if n := pinnedSources(); n != 0 {
+			t.Errorf("%.20s…: libvips still holds %d source(s) after the deadline", chain, n)
+		}
 	}
 }
 

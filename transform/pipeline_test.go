@@ -131,3 +131,29 @@ func TestSourceFormats(t *testing.T) {
 		}
 	}
 }
+
+// TestSourcesReleased: libvips reads sources from pinned Go memory, and
+// every path through the pipeline (shrink-on-load, random access, a damaged
+// source, a refused one) must give every source back, or the memory stays
+// pinned for ever.
+func TestSourcesReleased(t *testing.T) {
+	jpeg := encodeWith(t, quadrants(t, 400, 300), JPEG)
+	for _, tt := range []struct {
+		name, chain string
+		src         []byte
+	}{
+		{"sequential shrink-on-load", "w-50", jpeg},
+		{"random access", "w-50,rt-90", jpeg},
+		{"no resize", "f-png", encodeWith(t, quadrants(t, 40, 30), PNG)},
+		{"damaged", "w-50", jpeg[:len(jpeg)/2]},
+		{"over the pixel limit", "w-50", encodeWith(t, quadrants(t, 3000, 3000), PNG)},
+	} {
+		c, err := Parse(tt.chain, "", ParseOptions{})
+		must(t, err)
+		p := NewProcessor(Config{Workers: 1, Limits: Limits{MaxSourcePixels: 4_000_000}})
+		_, _ = p.Process(context.Background(), tt.src, c, JPEG)
+		if n := pinnedSources(); n != 0 {
+			t.Errorf("%s: libvips still holds %d source(s)", tt.name, n)
+		}
+	}
+}
