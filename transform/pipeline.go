@@ -80,6 +80,7 @@ func run(ctx context.Context, src []byte, c *Chain, f Format, l Limits, opts Opt
 		if j.img != nil {
 			j.img.Close()
 		}
+		worked.Store(true)
 	}()
 	if err := j.stage(inspectStage); err != nil {
 		return nil, err

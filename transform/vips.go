@@ -28,7 +28,6 @@ var startOnce sync.Once
 // also block SVG, PDF and JPEG XL here.)
 func Startup() {
 	startOnce.Do(func() {
-		limitMallocArenas()
 		vips.LoggingSettings(nil, vips.LogLevelError)
 		vips.Startup(&vips.Config{
 			ConcurrencyLevel: 1,
@@ -44,6 +43,7 @@ func Startup() {
 			block(l, false)
 		}
 		layoutErr = checkLayout()
+		go trimAfterWork()
 	})
 }
 

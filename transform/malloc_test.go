@@ -1,0 +1,44 @@
+package transform
+
+import (
+	"context"
+	"testing"
+	"time"
+)
+
+// TestTrimOnlyAfterWork: freed C memory is handed back at the first tick
+// after a transformation, and an idle process does not walk its heap.
+func TestTrimOnlyAfterWork(t *testing.T) {
+	ticks := make(chan time.Time)
+	trimmed := make(chan struct{}, 1)
+	go trimLoop(ticks, func() { trimmed <- struct{}{} })
+	defer close(ticks)
+
+	worked.Store(false)
+	ticks <- time.Time{}
+	ticks <- time.Time{} // the loop has handled the first tick once it takes the second
+	select {
+	case <-trimmed:
+		t.Fatal("trimmed with no work done")
+	default:
+	}
+
+	c, err := Parse("w-10", "", ParseOptions{})
+	must(t, err)
+	if _, err := NewProcessor(Config{Workers: 1}).Process(context.Background(), encodeWith(t, quadrants(t, 40, 30), PNG), c, PNG); err != nil {
+		t.Fatal(err)
+	}
+	ticks <- time.Time{}
+	select {
+	case <-trimmed:
+	case <-time.After(5 * time.Second):
+		t.Fatal("no trim after a transformation")
+	}
+	ticks <- time.Time{}
+	ticks <- time.Time{}
+	select {
+	case <-trimmed:
+		t.Fatal("trimmed again with no new work")
+	default:
+	}
+}
