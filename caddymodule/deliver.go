@@ -85,23 +85,54 @@ func (h *Handler) deliver(w http.ResponseWriter, r *http.Request, req *request) 
 	}
 	w.WriteHeader(status)
 	if obj.Partial != nil || !h.keepsSource(i) {
-		h.stream(w, obj.Body, req.key)
+		h.stream(w, obj.Body, length, req.key)
 		return nil
 	}
 	h.streamKeeping(w, req.key, obj) // a whole original from a remote origin: keep a copy
 	return nil
 }
 
-// copyBuffers bound what a streamed body costs: one 64 KiB buffer per
-// request in flight, whatever the object's size.
-var copyBuffers = sync.Pool{New: func() any { b := make([]byte, 64<<10); return &b }}
+// Streaming copies through a buffer of our own; its size decides the
+// number of read and write calls, and system calls are what a pass-through
+// costs (measured in bench/ on a 200 MB object at 2 connections: 800 MB/s
+// with 64 KiB buffers, 1.03 GB/s with 1 MiB, 1.14 GB/s with 2 MiB, equal to
+// a direct GET from the S3 server). Large buffers are few: at most
+// maxLargeCopies streams hold one (64 MiB together); the others, and every
+// small object, copy through 64 KiB.
+const (
+	smallCopy      = 64 << 10
+	largeCopy      = 2 << 20
+	maxLargeCopies = 32
+)
 
-// stream copies a body to the client. The status line is gone by now, so
-// a failure can only be logged; the short body (against Content-Length)
-// tells the client. It reports whether the whole body went out.
-func (h *Handler) stream(w io.Writer, body io.Reader, key string) bool {
-	buf := copyBuffers.Get().(*[]byte)
-	defer copyBuffers.Put(buf)
+var (
+	smallCopies = sync.Pool{New: func() any { b := make([]byte, smallCopy); return &b }}
+	largeCopies = sync.Pool{New: func() any { b := make([]byte, largeCopy); return &b }}
+	largeInUse  = make(chan struct{}, maxLargeCopies)
+)
+
+// copyBuffer lends a buffer for a body of size bytes (-1: unknown) and the
+// function that gives it back.
+func copyBuffer(size int64) (*[]byte, func()) {
+	if size < 0 || size > 4*smallCopy {
+		select {
+		case largeInUse <- struct{}{}:
+			b := largeCopies.Get().(*[]byte)
+			return b, func() { largeCopies.Put(b); <-largeInUse }
+		default: // all large buffers lent: a small one still works
+		}
+	}
+	b := smallCopies.Get().(*[]byte)
+	return b, func() { smallCopies.Put(b) }
+}
+
+// stream copies a body of size bytes (-1: unknown) to the client. The
+// status line is gone by now, so a failure can only be logged; the short
+// body (against Content-Length) tells the client. It reports whether the
+// whole body went out.
+func (h *Handler) stream(w io.Writer, body io.Reader, size int64, key string) bool {
+	buf, giveBack := copyBuffer(size)
+	defer giveBack()
 	// Copy through this buffer, never through w's ReadFrom: when w was
 	// Caddy's wrapped writer, its ReadFrom allocated about half the object's
 	// size over a 64 MiB stream (TestS3StreamingMemory). The status recorder

@@ -211,12 +211,12 @@ func (c *sourceCopy) Write(p []byte) (int, error) {
 func (h *Handler) streamKeeping(w io.Writer, key string, obj *origin.Object) {
 	size := obj.Size
 	if size < 0 || !h.keepable(size) || !h.sources.held.take(size) {
-		h.stream(w, obj.Body, key)
+		h.stream(w, obj.Body, size, key)
 		return
 	}
 	c := &sourceCopy{limit: size}
 	c.buf.Grow(int(size))
-	if h.stream(w, io.TeeReader(obj.Body, c), key) && !c.over && int64(c.buf.Len()) == size {
+	if h.stream(w, io.TeeReader(obj.Body, c), size, key) && !c.over && int64(c.buf.Len()) == size {
 		h.keepReserved(key, obj.Info, c.buf.Bytes(), size)
 		return
 	}
