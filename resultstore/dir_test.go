@@ -53,6 +53,34 @@ func TestDirDoesNotFollowSymlinksOut(t *testing.T) {
 	if entries, _ := os.ReadDir(outside); len(entries) != 0 {
 		t.Errorf("wrote outside the root: %v", entries)
 	}
+
+	// Reads too: a valid variant file outside, behind the link, is a miss;
+	// a link that stays inside the root is followed.
+	other, otherRoot := newDir(t)
+	ctx := context.Background()
+	if err := other.Put(ctx, "x.webp", &Entry{Body: []byte("outside"), ContentType: "image/webp"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(filepath.Join(root, "link")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(otherRoot, filepath.Join(root, "link")); err != nil {
+		t.Fatal(err)
+	}
+	for _, read := range []func(context.Context, string) (*Entry, error){d.Get, d.Stat} {
+		if e, err := read(ctx, "link/x.webp"); err == nil {
+			t.Errorf("read through a symlink leaving the root: %+v, want an error", e)
+		}
+	}
+	if err := d.Put(ctx, "in/x.webp", &Entry{Body: []byte("inside")}); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("in", filepath.Join(root, "inlink")); err != nil {
+		t.Fatal(err)
+	}
+	if e, err := d.Get(ctx, "inlink/x.webp"); err != nil || string(e.Body) != "inside" {
+		t.Errorf("read through a symlink inside the root: %v, %v", e, err)
+	}
 }
 
 func TestDirLayout(t *testing.T) {
