@@ -300,6 +300,18 @@ fi
 head -c $((200 * 1024 * 1024)) /dev/urandom >"$WORK/corpus/big.bin"
 BIG_BIN_SIZE=$((200 * 1024 * 1024))
 
+# Peak RSS counts the pages of a server's own binary that it maps, and how
+# many it maps depends on the page cache: a binary just written (Caddy,
+# built a minute ago) sits in large folios and comes in whole (measured:
+# 59 MB of Caddy's 60 MB of code and data resident at idle), one read back
+# from disk comes in as touched (40 MB). So that no server is charged for
+# when it was built, the page cache is emptied once here, where the script
+# may (root); otherwise the results say it was not.
+PAGE_CACHE="not emptied (not root): a server whose binary was written recently counts more of it in RSS"
+if [[ -w /proc/sys/vm/drop_caches ]]; then
+	sync && echo 1 >/proc/sys/vm/drop_caches && PAGE_CACHE="emptied once before the servers started, so that every binary is read back from disk alike"
+fi
+
 # ----------------------------------------------------------------- ports
 free_port() {
 	local p
@@ -1011,6 +1023,7 @@ DIRTY=$(cd "$ROOT" && git status --porcelain 2>/dev/null | grep -qv '^?? bench/'
 	echo "- load average at start: $LOAD0, at end: $(cut -d' ' -f1-3 /proc/loadavg) (a shared machine makes rates noisy; the CPU-per-op figures are steadier)"
 	[[ -n ${BENCH_CADDY_ENV:-} ]] && echo "- Caddy ran with: \`$BENCH_CADDY_ENV\`"
 	echo "- ${DUR} s per measurement; concurrency $CONCS; wrk threads = min(c, nproc); all on 127.0.0.1"
+	echo "- page cache: $PAGE_CACHE"
 	for p in imgproxy imagor; do
 		if [[ -n ${PEER_BIN[$p]:-} ]]; then echo "- peer $p: ${PEER_VERSION[$p]}, built with cgo against libvips $VIPSV (see bench/README.md)"
 		else echo "- peer $p: **skipped**: ${PEER_SKIP[$p]:-phase not run}"; fi
