@@ -203,8 +203,8 @@ const (
 )
 
 // estimateMemory is what the job will hold at its peak, from the header
-// and the chain: the encoded source (held by the caller and copied once
-// for libvips), the decoded source when the decode is not a streaming
+// and the chain: the encoded source (held by the caller; libvips reads it
+// in place, pinned.go), the decoded source when the decode is not a streaming
 // thumbnail, the two largest images copied to memory at once when the
 // pipeline is deep enough to be cut (the last copy and the one being
 // made), and the output, per frame when animated. It errs on the high
@@ -216,7 +216,7 @@ func (j *job) estimateMemory() int64 {
 	}
 	px := func(w, h int) int64 { return int64(w) * int64(h) * bytesPerPixel * frames }
 
-	est := 2*int64(len(j.src)) + jobOverhead + j.inputMem
+	est := int64(len(j.src)) + jobOverhead + j.inputMem
 	_, resizeFirst := j.firstResize()
 	thumbnail := !j.animate && j.bmp == nil && resizeFirst && !j.chain.needsRandomAccess()
 	if !thumbnail {
