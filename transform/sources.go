@@ -165,6 +165,10 @@ func inspectLayer(b []byte, l Limits) (t vips.ImageType, w, h int, err error) {
 		if err := checkJPEGScans(b); err != nil {
 			return t, 0, 0, err
 		}
+	case vips.ImageTypePNG:
+		if err := checkPNGMetadata(b); err != nil {
+			return t, 0, 0, err
+		}
 	}
 	hdr, err := openImage(t, b, loadOptions{sequential: true})
 	if err != nil {

@@ -50,6 +50,10 @@ func inspectSource(j *job) error {
 		if err := checkJPEGScans(j.src); err != nil {
 			return err
 		}
+	case vips.ImageTypePNG:
+		if err := checkPNGMetadata(j.src); err != nil {
+			return err
+		}
 	}
 	hdr, err := openImage(j.srcType, j.src, loadOptions{sequential: true})
 	if err != nil {
