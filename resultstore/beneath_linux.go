@@ -83,8 +83,11 @@ func (b *beneath) readFile(name string) ([]byte, error) {
 
 func openat2(dirfd int, name string) (int, error) {
 	for {
+		// O_NONBLOCK: a FIFO planted in the tree must not hold the request
+		// at open; it is then refused as not a regular file. Reads of a
+		// regular file ignore the flag.
 		fd, err := unix.Openat2(dirfd, name, &unix.OpenHow{
-			Flags:   unix.O_RDONLY | unix.O_CLOEXEC | unix.O_NOCTTY,
+			Flags:   unix.O_RDONLY | unix.O_CLOEXEC | unix.O_NOCTTY | unix.O_NONBLOCK,
 			Resolve: unix.RESOLVE_BENEATH | unix.RESOLVE_NO_MAGICLINKS,
 		})
 		if err != unix.EINTR {

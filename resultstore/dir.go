@@ -66,10 +66,39 @@ func (d *Dir) Close() error {
 // kernel can confine it, through os.Root otherwise.
 func (d *Dir) readFile(n string) ([]byte, error) {
 	data, err := d.reads.readFile(n)
-	if errors.Is(err, errUnavailable) {
-		return d.root.ReadFile(n)
+	if !errors.Is(err, errUnavailable) {
+		return data, err
 	}
-	return data, err
+	f, fi, err := d.openRegular(n)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data = make([]byte, fi.Size())
+	n2, err := io.ReadFull(f, data)
+	if errors.Is(err, io.ErrUnexpectedEOF) { // shorter than it was a moment ago: the header check will say so
+		err = nil
+	}
+	return data[:n2], err
+}
+
+// openRegular opens n through the root, refusing anything but a regular
+// file. O_NONBLOCK: a FIFO planted in the tree must not hold the request
+// at open (reads of a regular file ignore the flag).
+func (d *Dir) openRegular(n string) (*os.File, fs.FileInfo, error) {
+	f, err := d.root.OpenFile(n, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, nil, err
+	}
+	fi, err := f.Stat()
+	if err == nil && !fi.Mode().IsRegular() {
+		err = fmt.Errorf("%s: not a regular file: %w", n, fs.ErrNotExist)
+	}
+	if err != nil {
+		f.Close()
+		return nil, nil, err
+	}
+	return f, fi, nil
 }
 
 // header is the JSON metadata line of a file.
@@ -118,18 +147,11 @@ func (d *Dir) Stat(ctx context.Context, key string) (*Entry, error) {
 	if err != nil {
 		return nil, err
 	}
-	f, err := d.root.Open(n)
+	f, fi, err := d.openRegular(n)
 	if err != nil {
 		return nil, notFound(key, err)
 	}
 	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, fmt.Errorf("resultstore: stat %s: %w", key, err)
-	}
-	if fi.IsDir() {
-		return nil, fmt.Errorf("resultstore: %s: %w", key, ErrNotFound)
-	}
 	buf := make([]byte, min(fi.Size(), int64(headerBuf)))
 	if _, err := io.ReadFull(f, buf); err != nil {
 		return nil, corrupt(key, err)
