@@ -16,6 +16,7 @@ import (
 	"path"
 	"strconv"
 	"strings"
+	"syscall"
 
 	"github.com/image-cdn/image_cdn/origin"
 )
@@ -79,7 +80,10 @@ func (f *Folder) open(key string) (*os.File, origin.Info, error) {
 	if !ok {
 		return nil, origin.Info{}, notFound(key, errors.New("invalid path"))
 	}
-	file, err := f.root.Open(name)
+	// O_NONBLOCK: opening a FIFO for reading would wait for a writer and
+	// hold the request; it is refused below as not a regular file. Reads
+	// of a regular file ignore the flag.
+	file, err := f.root.OpenFile(name, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, fs.ErrInvalid) || isEscape(err) {
 			return nil, origin.Info{}, notFound(key, err)
