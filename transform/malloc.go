@@ -10,12 +10,14 @@ package transform
 // a cap every libvips worker thread grows an arena of its own that glibc
 // rarely gives back, and RSS settles far above what the transforms hold
 // (measured in bench/: 618 MB against 368 MB at 8 concurrent cold requests,
-// the same throughput). One arena rather than two saved another 10-14 MB
-// at 2 and 8 connections with no change in rate: the decoders spend their
-// time in libjpeg, not in malloc. Other C libraries have no such arenas.
+// the same throughput). One arena rather than two saved 3-6 MB of peak RSS
+// at 2 and 8 connections for 0-5 % of cold throughput, within the
+// machine's noise; libaom's encoder threads are where one arena's lock is
+// seen waiting. Other C libraries have no such arenas.
 //
 // It runs as the program is loaded, before the Go runtime starts a thread:
-// glibc fixes its arena limit the first time a second thread allocates, so
+// glibc fixes its arena limit the first time a thread needs an arena of
+// its own, so
 // a mallopt from Go, once Caddy has made cgo calls (name lookups) on other
 // threads, would come too late (measured: 146 MB peak against 132 MB with
 // the variable set). An operator's MALLOC_ARENA_MAX wins: glibc reads it.

@@ -171,9 +171,10 @@ func (j *job) open() (*vips.ImageRef, error) {
 // jpegShrink: the largest factor that still covers the target) and resizes
 // the rest of the way, as one sequential pass. vips_thumbnail would leave
 // a further 2× to its resampler (shrink 4 where 8 fits), decoding up to four
-// times the pixels for a difference the eye does not see at thumbnail
-// sizes; this is what imgproxy does too. thumbnail_image still applies the
-// EXIF orientation, the premultiplied resize and the smart crop.
+// times the pixels; the answers differ from vips_thumbnail's by about 1/255
+// on average (bench/RESULTS.md, output check). imgproxy decodes the same
+// way. thumbnail_image still applies the EXIF orientation, the
+// premultiplied resize and the smart crop.
 func openShrunkJPEG(src []byte, f, w, h int, crop vips.Interesting, size vips.Size) (*vips.ImageRef, error) {
 	img, err := openImage(vips.ImageTypeJPEG, src, loadOptions{sequential: true, jpegShrink: f})
 	if err != nil {
