@@ -106,8 +106,8 @@ func TestOnDemandACMEWithPebble(t *testing.T) {
 	s3srv.Put(t, "acme-tenant", "photos/a.jpg", sample(t, "photos/sunset.jpg"), "image/jpeg")
 
 	dir := t.TempDir()
-	httpPort, httpsPort := freePort(t), freePort(t)
-	acmePort, mgmtPort := freePort(t), freePort(t)
+	httpPort, httpsPort := testenv.FreePort(t), testenv.FreePort(t)
+	acmePort, mgmtPort := testenv.FreePort(t), testenv.FreePort(t)
 	certFile, keyFile := selfSigned(t, dir)
 	cfg := fmt.Sprintf(`{"pebble": {"listenAddress": "127.0.0.1:%d", "managementListenAddress": "127.0.0.1:%d",
 		"certificate": %q, "privateKey": %q, "httpPort": %d, "tlsPort": %d, "ocspResponderURL": "",

@@ -11,6 +11,8 @@ import (
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig"
+
+	"github.com/image-cdn/image_cdn/internal/testenv"
 )
 
 // startCaddy runs a real Caddy, in this process, with one HTTP site whose
@@ -32,7 +34,7 @@ func startCaddyWithLog(t testing.TB, logFile, siteBody string) string {
 // extraGlobal (more global options), and one site.
 func startCaddyWith(t testing.TB, extraGlobal, siteBody string) string {
 	t.Helper()
-	port := freePort(t)
+	port := testenv.FreePort(t)
 	cf := fmt.Sprintf(`{
 	admin off
 	persist_config off
@@ -43,6 +45,15 @@ http://127.0.0.1:%d {
 %s
 }
 `, extraGlobal, port, siteBody)
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	loadCaddyfile(t, cf, addr)
+	return "http://" + addr
+}
+
+// loadCaddyfile adapts and runs a whole Caddyfile in this process and
+// waits until addr accepts connections.
+func loadCaddyfile(t testing.TB, cf, addr string) {
+	t.Helper()
 	cfg, _, err := caddyconfig.GetAdapter("caddyfile").Adapt([]byte(cf), nil)
 	if err != nil {
 		t.Fatalf("adapting Caddyfile: %v\n%s", err, cf)
@@ -51,9 +62,7 @@ http://127.0.0.1:%d {
 		t.Fatalf("loading config: %v\n%s", err, cf)
 	}
 	t.Cleanup(func() { _ = caddy.Stop() })
-	addr := fmt.Sprintf("127.0.0.1:%d", port)
 	waitListening(t, addr)
-	return "http://" + addr
 }
 
 // waitListening waits (at most 10 s) until something accepts connections
@@ -77,7 +86,7 @@ func waitListening(t testing.TB, addr string) {
 // loadError returns the error Caddy gives when loading the site.
 func loadError(t testing.TB, siteBody string) error {
 	t.Helper()
-	cf := fmt.Sprintf("{\n\tadmin off\n\tpersist_config off\n\tauto_https off\n}\nhttp://127.0.0.1:%d {\n%s\n}\n", freePort(t), siteBody)
+	cf := fmt.Sprintf("{\n\tadmin off\n\tpersist_config off\n\tauto_https off\n}\nhttp://127.0.0.1:%d {\n%s\n}\n", testenv.FreePort(t), siteBody)
 	cfg, _, err := caddyconfig.GetAdapter("caddyfile").Adapt([]byte(cf), nil)
 	if err != nil {
 		return err
@@ -103,16 +112,6 @@ func copyDiscard(r io.Reader) (int64, error) {
 			return n, err
 		}
 	}
-}
-
-func freePort(t testing.TB) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }
 
 // client never follows redirects, never pools across tests, and never

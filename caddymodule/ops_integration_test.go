@@ -18,23 +18,9 @@ import (
 	"github.com/caddyserver/caddy/v2/caddyconfig"
 	"github.com/minio/minio-go/v7"
 
+	"github.com/image-cdn/image_cdn/internal/testenv"
 	"github.com/image-cdn/image_cdn/signedurl"
 )
-
-// loadCaddyfile adapts and runs a whole Caddyfile in this process and
-// waits until addr accepts connections.
-func loadCaddyfile(t *testing.T, cf, addr string) {
-	t.Helper()
-	cfg, _, err := caddyconfig.GetAdapter("caddyfile").Adapt([]byte(cf), nil)
-	if err != nil {
-		t.Fatalf("adapting Caddyfile: %v\n%s", err, cf)
-	}
-	if err := caddy.Load(cfg, true); err != nil {
-		t.Fatalf("loading config: %v\n%s", err, cf)
-	}
-	t.Cleanup(func() { _ = caddy.Stop() })
-	waitListening(t, addr)
-}
 
 // postPurge sends body to the admin purge route.
 func postPurge(t *testing.T, admin, method, body string) (int, PurgeCounts, string) {
@@ -81,8 +67,8 @@ func TestAdminPurge(t *testing.T) {
 	s3srv.Put(t, "purge-src", "photos/a.jpg", sample(t, "photos/sunset.jpg"), "image/jpeg")
 	s3srv.Put(t, "purge-src", "photos/b.jpg", sample(t, "photos/sunset.jpg"), "image/jpeg")
 	s3srv.Put(t, "purge-src", "other/c.jpg", sample(t, "photos/sunset.jpg"), "image/jpeg")
-	admin := fmt.Sprintf("127.0.0.1:%d", freePort(t))
-	port := freePort(t)
+	admin := fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(t))
+	port := testenv.FreePort(t)
 	loadCaddyfile(t, fmt.Sprintf(`{
 	admin %s
 	persist_config off
@@ -212,7 +198,7 @@ func TestTenants(t *testing.T) {
 	// The site answers every Host, as a custom-domain site does.
 	var lastCaddyfile string
 	startAnyHost := func(t *testing.T, body string) string {
-		port := freePort(t)
+		port := testenv.FreePort(t)
 		lastCaddyfile = fmt.Sprintf("{\n\tadmin off\n\tpersist_config off\n\tauto_https off\n\tlog {\n\t\tlevel WARN\n\t}\n}\nhttp://:%d {\n%s\n}\n", port, body)
 		loadCaddyfile(t, lastCaddyfile, fmt.Sprintf("127.0.0.1:%d", port))
 		return fmt.Sprintf("http://127.0.0.1:%d", port)
@@ -295,7 +281,7 @@ func TestOnDemandTLSForTenants(t *testing.T) {
 	s3srv.MakeBucket(t, "tls-tenant")
 	s3srv.Put(t, "tls-tenant", "photos/a.jpg", sample(t, "photos/sunset.jpg"), "image/jpeg")
 	storage := t.TempDir()
-	httpsPort, httpPort := freePort(t), freePort(t)
+	httpsPort, httpPort := testenv.FreePort(t), testenv.FreePort(t)
 	loadCaddyfile(t, fmt.Sprintf(`{
 	admin off
 	persist_config off
@@ -416,8 +402,8 @@ func seriesValue(exposition, series string) float64 {
 func TestMetricsEndpointAcrossReload(t *testing.T) {
 	s3srv.MakeBucket(t, "metrics-src")
 	s3srv.Put(t, "metrics-src", "a.jpg", sample(t, "photos/sunset.jpg"), "image/jpeg")
-	admin := fmt.Sprintf("127.0.0.1:%d", freePort(t))
-	port := freePort(t)
+	admin := fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(t))
+	port := testenv.FreePort(t)
 	config := func(cacheControl string) string {
 		return fmt.Sprintf(`{
 	admin %s

@@ -16,6 +16,7 @@ import (
 	"github.com/minio/minio-go/v7"
 
 	"github.com/image-cdn/image_cdn/internal/s3test"
+	"github.com/image-cdn/image_cdn/internal/testenv"
 )
 
 // s3Block renders an `origin s3` block for the shared server.
@@ -538,7 +539,7 @@ func TestS3CredentialsFromEnvironmentAndPlaceholders(t *testing.T) {
 // TestProvisionStaysOffline provisions against an endpoint nothing listens
 // on: `caddy validate` must pass without touching the network.
 func TestProvisionStaysOffline(t *testing.T) {
-	port := freePort(t)
+	port := testenv.FreePort(t)
 	err := loadError(t, site(fmt.Sprintf("origin s3 {\n\t\t\tendpoint http://127.0.0.1:%d\n\t\t\tbucket offline\n\t\t\taccess_key_id a\n\t\t\tsecret_access_key b\n\t\t}", port)))
 	if err != nil {
 		t.Fatalf("provisioning an unreachable origin failed: %v", err)

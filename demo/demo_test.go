@@ -185,7 +185,7 @@ func startCaddy(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	port := freePort(t)
+	port := testenv.FreePort(t)
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
 	cf := string(raw)
 	for _, r := range []struct {
@@ -240,16 +240,6 @@ func startCaddy(t *testing.T) string {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-}
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }
 
 // browserLog collects what the page did that a user would call an error,

@@ -7,6 +7,7 @@
 package testenv
 
 import (
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -79,4 +80,16 @@ func ModuleFile(t testing.TB, module, rel string) []byte {
 		Missing(t, "%s in %s: %v", rel, module, err)
 	}
 	return b
+}
+
+// FreePort returns a TCP port on 127.0.0.1 that was free a moment ago,
+// for a server a test starts (tests listen on loopback only).
+func FreePort(t testing.TB) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
 }
