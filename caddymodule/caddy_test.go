@@ -126,9 +126,37 @@ var client = &http.Client{
 // path is sent as is (no cleaning, no re-encoding).
 func do(t testing.TB, method, base, rawPath string, headers ...string) (*http.Response, string) {
 	t.Helper()
+	resp, body, err := send(method, base, rawPath, headers...)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, rawPath, err)
+	}
+	return resp, body
+}
+
+// doAfterReload is do for the first request after caddy.Load replaced a
+// running config. The old server stops asynchronously: a connection it
+// accepted just before its Shutdown began is closed unanswered (net/http
+// drops a request it reads once shutting down), so a transport error is
+// sent again, for at most two seconds. Any answer is final.
+func doAfterReload(t testing.TB, method, base, rawPath string, headers ...string) (*http.Response, string) {
+	t.Helper()
+	deadline := time.Now().Add(2 * time.Second)
+	for {
+		resp, body, err := send(method, base, rawPath, headers...)
+		if err == nil {
+			return resp, body
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s %s after the reload: %v", method, rawPath, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func send(method, base, rawPath string, headers ...string) (*http.Response, string, error) {
 	req, err := http.NewRequest(method, base+"/", nil)
 	if err != nil {
-		t.Fatal(err)
+		return nil, "", err
 	}
 	path, query, _ := strings.Cut(rawPath, "?")
 	req.URL.Opaque = "//" + req.URL.Host + path
@@ -139,12 +167,12 @@ func do(t testing.TB, method, base, rawPath string, headers ...string) (*http.Re
 	}
 	resp, err := client.Do(req)
 	if err != nil {
-		t.Fatalf("%s %s: %v", method, rawPath, err)
+		return nil, "", err
 	}
 	defer resp.Body.Close()
 	var b strings.Builder
 	if _, err := io.Copy(&b, resp.Body); err != nil {
-		t.Fatalf("%s %s: reading body: %v", method, rawPath, err)
+		return nil, "", fmt.Errorf("reading body: %w", err)
 	}
-	return resp, b.String()
+	return resp, b.String(), nil
 }

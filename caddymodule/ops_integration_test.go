@@ -450,7 +450,9 @@ http://127.0.0.1:%d {
 		t.Fatal(err)
 	}
 	waitListening(t, admin)
-	get(signed("/tr:w-32/a.jpg"), 200)
+	if resp, _ := doAfterReload(t, "GET", base, signed("/tr:w-32/a.jpg"), "Accept: "+acceptOldIE); resp.StatusCode != 200 {
+		t.Fatalf("after the reload: GET = %d %s, want 200", resp.StatusCode, resp.Header.Get("Ik-Error"))
+	}
 
 	after := scrape(t, admin)
 	if got := seriesValue(after, ok); got != okBefore+2 {
