@@ -199,9 +199,17 @@ func (h *Handler) render(ctx context.Context, v *variant) (*resultstore.Entry, e
 	}
 	defer slot.Release()
 
-	src, info, err := h.fetchSource(ctx, v)
-	if err != nil {
-		return nil, err
+	var src []byte
+	var info origin.Info
+	var fetchErr error
+	if err := slot.Fetch(ctx, func(ctx context.Context) error {
+		src, info, fetchErr = h.fetchSource(ctx, v)
+		return fetchErr
+	}); err != nil {
+		if fetchErr != nil {
+			return nil, fetchErr
+		}
+		return nil, fromTransform(err) // waited past transform_timeout for a turn, or the client left
 	}
 	start := time.Now()
 	res, err := slot.ProcessWith(ctx, src, v.chain, v.format, transform.Options{Sources: layerSources{h, v.req}})

@@ -7,7 +7,8 @@
 //	err = transform.CheckBudget(c, processor.Limits())              // 400 ELIMIT (max_steps, max_cost), before fetching
 //	f, negotiated, err := c.OutputFormat(srcType, accept, avifOn)  // before fetching; ETag from source ETag + c.Canonical() + f
 //	slot, err := processor.Reserve()                               // 503 when full, before downloading the source
-//	res, err := slot.Process(ctx, src, c, f)                       // or processor.Process, which does both
+//	err = slot.Fetch(ctx, download)                                // waits for the fetch-ahead window, then downloads
+//	res, err := slot.Process(ctx, src, c, f)                       // processor.Process is Reserve, then Process
 //
 // Process's errors: *Error of Kind Invalid, Limit, Unsupported (400),
 // Corrupt (422, never cached), Overloaded (503); ctx.Err() when the

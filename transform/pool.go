@@ -38,6 +38,7 @@ type Processor struct {
 	limits  Limits
 	running chan struct{} // a token per running transform
 	admit   chan struct{} // a token per running or waiting transform
+	ahead   *fetchAhead   // how many slots may hold a source at once
 	budget  int64
 	memory  *semaphore.Weighted // bytes of MemoryBudget held by running jobs
 }
@@ -64,6 +65,7 @@ func NewProcessor(cfg Config) *Processor {
 		limits:  cfg.Limits.WithDefaults(),
 		running: make(chan struct{}, workers),
 		admit:   make(chan struct{}, workers+queue),
+		ahead:   newFetchAhead(workers, workers+queue),
 		budget:  budget,
 		memory:  semaphore.NewWeighted(budget),
 	}
@@ -97,11 +99,13 @@ func (p *Processor) ProcessWith(ctx context.Context, src []byte, c *Chain, f For
 
 // Slot is a place in the Processor's queue. Taking it before fetching the
 // source bounds memory under a flood: at most Workers+QueueLength sources
-// are held at once, and the rest are refused before any download.
+// are held at once, and the rest are refused before any download. Fetching
+// through Slot.Fetch holds fewer when the origin is fast (fetchAhead).
 type Slot struct {
-	p      *Processor
-	used   bool
-	waited time.Duration
+	p        *Processor
+	used     bool
+	inWindow bool // inside the fetch-ahead window, from Fetch to Release
+	waited   time.Duration
 }
 
 // Reserve takes a queue place without waiting, or returns ErrOverloaded.
@@ -117,10 +121,33 @@ func (p *Processor) Reserve() (*Slot, error) {
 
 // Release gives the place back unused; it is safe after Process.
 func (s *Slot) Release() {
+	if s.inWindow {
+		s.inWindow = false
+		s.p.ahead.leave()
+	}
 	if !s.used {
 		s.used = true
 		<-s.p.admit
 	}
+}
+
+// Fetch runs get, the download of the slot's source, once the fetch-ahead
+// window has room for it (first come, first served, honouring ctx). The
+// source then counts as held until Release.
+func (s *Slot) Fetch(ctx context.Context, get func(context.Context) error) error {
+	if s.used || s.inWindow {
+		return errors.New("transform: slot already fetched")
+	}
+	if err := s.p.ahead.enter(ctx); err != nil {
+		return err
+	}
+	s.inWindow = true
+	start := time.Now()
+	if err := get(ctx); err != nil {
+		return err
+	}
+	s.p.ahead.fetched(time.Since(start))
+	return nil
 }
 
 // Process waits for a worker (honouring ctx), transforms, and releases
@@ -147,7 +174,12 @@ func (s *Slot) ProcessWith(ctx context.Context, src []byte, c *Chain, f Format, 
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	return run(ctx, src, c, f, s.p.limits, opts, s.p.admitMemory)
+	begin := time.Now()
+	res, err := run(ctx, src, c, f, s.p.limits, opts, s.p.admitMemory)
+	if err == nil {
+		s.p.ahead.worked(time.Since(begin))
+	}
+	return res, err
 }
 
 // admitMemory holds the job's estimated memory until release: it waits
