@@ -25,6 +25,11 @@ type FileOrigin struct {
 	// provision time.
 	Root string `json:"root,omitempty"`
 
+	// folder is never closed by Cleanup: Caddy cleans a replaced config up
+	// while the old server still finishes its requests (a reload's grace
+	// period), and they read from it. Its descriptor closes once the
+	// config is garbage (os.Root's finalizer), that is after the last of
+	// them.
 	folder *fileorigin.Folder
 }
 
@@ -47,14 +52,6 @@ func (f *FileOrigin) Provision(caddy.Context) error {
 		return fmt.Errorf("file origin %q: %w", f.OriginName, err)
 	}
 	f.folder = folder
-	return nil
-}
-
-// Cleanup releases the folder.
-func (f *FileOrigin) Cleanup() error {
-	if f.folder != nil {
-		return f.folder.Close()
-	}
 	return nil
 }
 
@@ -94,7 +91,6 @@ func (f *FileOrigin) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 // Interface guards.
 var (
 	_ caddy.Provisioner     = (*FileOrigin)(nil)
-	_ caddy.CleanerUpper    = (*FileOrigin)(nil)
 	_ caddyfile.Unmarshaler = (*FileOrigin)(nil)
 	_ Origin                = (*FileOrigin)(nil)
 )

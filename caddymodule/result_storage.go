@@ -23,7 +23,9 @@ type FileResultStorage struct {
 	// resolved once at provision time.
 	Root string `json:"root,omitempty"`
 
-	// Dir is the store Root opens, set by Provision.
+	// Dir is the store Root opens, set by Provision. Like the file
+	// origin's folder, it is left to the requests a reload still finishes
+	// and closes its descriptors when it is garbage.
 	*resultstore.Dir `json:"-"`
 }
 
@@ -46,14 +48,6 @@ func (f *FileResultStorage) Provision(caddy.Context) error {
 		return fmt.Errorf("result_storage file: %w", err)
 	}
 	f.Dir = dir
-	return nil
-}
-
-// Cleanup closes the directory.
-func (f *FileResultStorage) Cleanup() error {
-	if f.Dir != nil {
-		return f.Dir.Close()
-	}
 	return nil
 }
 
@@ -162,6 +156,5 @@ var (
 	_ caddy.CleanerUpper    = (*S3ResultStorage)(nil)
 	_ caddyfile.Unmarshaler = (*S3ResultStorage)(nil)
 	_ caddy.Provisioner     = (*FileResultStorage)(nil)
-	_ caddy.CleanerUpper    = (*FileResultStorage)(nil)
 	_ caddyfile.Unmarshaler = (*FileResultStorage)(nil)
 )

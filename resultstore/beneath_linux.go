@@ -3,6 +3,7 @@ package resultstore
 import (
 	"errors"
 	"fmt"
+	"runtime"
 	"sync/atomic"
 
 	"golang.org/x/sys/unix"
@@ -16,8 +17,9 @@ import (
 // before this. Where openat2 is missing (Linux before 5.6, or a seccomp
 // filter that refuses it) the store falls back to its os.Root for good.
 type beneath struct {
-	fd  int // the directory, opened O_PATH; -1 when unavailable
-	off atomic.Bool
+	fd      int // the directory, opened O_PATH; -1 when unavailable
+	off     atomic.Bool
+	cleanup runtime.Cleanup // closes fd once b is unreachable
 }
 
 func openBeneath(dir string) *beneath {
@@ -25,11 +27,15 @@ func openBeneath(dir string) *beneath {
 	if err != nil {
 		return &beneath{fd: -1}
 	}
-	return &beneath{fd: fd}
+	b := &beneath{fd: fd}
+	b.cleanup = runtime.AddCleanup(b, func(fd int) { _ = unix.Close(fd) }, fd)
+	return b
 }
 
+// close closes the directory at once; nothing may read through b after.
 func (b *beneath) close() {
 	if b.fd >= 0 {
+		b.cleanup.Stop()
 		_ = unix.Close(b.fd)
 		b.fd = -1
 	}
@@ -45,6 +51,7 @@ func (b *beneath) readFile(name string) ([]byte, error) {
 		return nil, errUnavailable
 	}
 	fd, err := openat2(b.fd, name)
+	runtime.KeepAlive(b) // its cleanup must not close the directory during the call
 	if errors.Is(err, unix.ENOSYS) || errors.Is(err, unix.EPERM) {
 		// EPERM here is a seccomp filter's answer more often than a
 		// file's: os.Root will tell which.
