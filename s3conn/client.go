@@ -191,14 +191,18 @@ func (c *Client) Put(ctx context.Context, bucket, key string, body []byte, opts 
 	}
 	ctx, cancel := context.WithTimeoutCause(ctx, 4*c.headerTimeout(), errHeaderTimeout)
 	defer cancel()
-	// A precomputed payload hash gives a plainly signed PUT. Without it
-	// minio-go uses aws-chunked streaming signatures over plain HTTP, which
-	// some servers store and then replay as a Content-Encoding.
+	// A plainly signed PUT: the payload hash precomputed, and
+	// DisableContentSha256 so that minio-go does not switch to aws-chunked
+	// streaming signatures over plain HTTP (it does whatever hash is
+	// given). Some servers store that framing as a Content-Encoding, and
+	// versitygw, given an empty body that way, leaves bytes of it on the
+	// connection to spoil the next request.
 	sum := sha256.Sum256(body)
 	_, err := c.core.PutObject(ctx, bucket, key, bytes.NewReader(body), int64(len(body)), "", hex.EncodeToString(sum[:]), minio.PutObjectOptions{
-		ContentType:  opts.ContentType,
-		CacheControl: opts.CacheControl,
-		UserMetadata: meta,
+		ContentType:          opts.ContentType,
+		CacheControl:         opts.CacheControl,
+		UserMetadata:         meta,
+		DisableContentSha256: true,
 	})
 	if err != nil {
 		return classify(ctx, bucket, key, err)
