@@ -776,47 +776,55 @@ side_rows() {
 	done
 }
 
-for c in $( (phase cold || phase peers) && echo "$CONCS"); do
-	for fmt in jpeg webp avif png; do
-		[[ $fmt == png ]] && ! phase cold && continue
-		if [[ $fmt == png ]]; then
-			label="cold PNG+alpha→WebP w-300,h-300 (transforms/s)"; vfmt=webp; files=("${PNGS[@]/#/$WORK/corpus/png/}")
-			purl="$COLD_URL/tr:w-300,h-300,f-webp/png/${PNGS[0]}?cb=probe"; ptype=image/webp
+# Rows run as concurrency:format pairs, the PNG rows after all the others: a
+# PNG with alpha decodes in full, and what it leaves in the malloc arena would
+# count in the peak RSS of the next side-by-side row, a load the peers never
+# get.
+pairs=()
+if phase cold || phase peers; then
+	for c in $CONCS; do for fmt in jpeg webp avif; do pairs+=("$c:$fmt"); done; done
+	for c in $CONCS; do pairs+=("$c:png"); done
+fi
+for pair in "${pairs[@]}"; do
+	c=${pair%%:*} fmt=${pair#*:}
+	[[ $fmt == png ]] && ! phase cold && continue
+	if [[ $fmt == png ]]; then
+		label="cold PNG+alpha→WebP w-300,h-300 (transforms/s)"; vfmt=webp; files=("${PNGS[@]/#/$WORK/corpus/png/}")
+		purl="$COLD_URL/tr:w-300,h-300,f-webp/png/${PNGS[0]}?cb=probe"; ptype=image/webp
+	else
+		label="cold ${fmt^^} w-300,h-300 (transforms/s)"; vfmt=$fmt; files=("${IMGS[@]/#/$WORK/corpus/img/}")
+		purl="$COLD_URL/tr:w-300,h-300${FMT_PARAM[$fmt]}/img/${IMGS[0]}?cb=probe"; ptype=${FMT_TYPE[$fmt]}
+	fi
+	V_CPU=n/a V_RATE=n/a V_RSS=n/a
+	vips_run "$c" "$vfmt" "${files[@]}"
+	tr_run "$c" "w-300,h-300${FMT_PARAM[$vfmt]}" "${files[@]}"
+	base=n/a; vlat=""
+	if [[ $V_OK == 1 ]]; then base="$V_RATE (libvips)"; vlat=" / $V_P50"; fi
+	[[ -n $TRANSFORMRATE ]] && base+="; $T_RATE (transform pkg)"
+	for p in "${SIDE[@]}"; do S_RATE[$p]=n/a S_CPU[$p]=n/a S_P50[$p]=- S_P99[$p]=- S_KB[$p]=- S_RSS[$p]=n/a S_NON2XX[$p]=-; done
+	if ! probe "$purl" "$ptype"; then
+		na_row "$label" "$c" "$base" "≥ 0.85" "$PROBE_ERR"
+	else
+		rss_reset "$CADDY_PID"
+		wrk_run "cold_${fmt}_c$c" "$c" "$COLD_URL/" BENCH_URLS="$WORK/cold_$fmt.urls" BENCH_COUNT=1
+		if [[ $W_OK != 1 ]]; then
+			na_row "$label" "$c" "$base" "≥ 0.85" "$W_ERR"
 		else
-			label="cold ${fmt^^} w-300,h-300 (transforms/s)"; vfmt=$fmt; files=("${IMGS[@]/#/$WORK/corpus/img/}")
-			purl="$COLD_URL/tr:w-300,h-300${FMT_PARAM[$fmt]}/img/${IMGS[0]}?cb=probe"; ptype=${FMT_TYPE[$fmt]}
+			S_RATE[image_cdn]=$W_RATE S_CPU[image_cdn]=$W_CPU S_P50[image_cdn]=$W_P50 S_P99[image_cdn]=$W_P99 S_KB[image_cdn]=$W_KB S_NON2XX[image_cdn]=$W_NON2XX
+			S_RSS[image_cdn]=$( ((CRASHED)) && echo n/a || mb "$(status_kb "$CADDY_PID" VmHWM)")
+			phase cold && row " $label " " $c " " $W_RATE " " $base " " $(ratio "$W_RATE" "${V_RATE:-}") (cpu $(ratio "${V_CPU:-}" "$W_CPU")) " " ≥ 0.85 $(mark "$(ratio "$W_RATE" "${V_RATE:-}")" ">=" 0.85) " \
+				" $W_CPU / ${V_CPU:-n/a} " " $W_P50${vlat} " " $W_P99${vlat:+ / $V_P99} " " $W_NON2XX " " $(rss_peak) (libvips ${V_RSS:-n/a} MB) "
 		fi
-		V_CPU=n/a V_RATE=n/a V_RSS=n/a
-		vips_run "$c" "$vfmt" "${files[@]}"
-		tr_run "$c" "w-300,h-300${FMT_PARAM[$vfmt]}" "${files[@]}"
-		base=n/a; vlat=""
-		if [[ $V_OK == 1 ]]; then base="$V_RATE (libvips)"; vlat=" / $V_P50"; fi
-		[[ -n $TRANSFORMRATE ]] && base+="; $T_RATE (transform pkg)"
-		for p in "${SIDE[@]}"; do S_RATE[$p]=n/a S_CPU[$p]=n/a S_P50[$p]=- S_P99[$p]=- S_KB[$p]=- S_RSS[$p]=n/a S_NON2XX[$p]=-; done
-		if ! probe "$purl" "$ptype"; then
-			na_row "$label" "$c" "$base" "≥ 0.85" "$PROBE_ERR"
-		else
-			rss_reset "$CADDY_PID"
-			wrk_run "cold_${fmt}_c$c" "$c" "$COLD_URL/" BENCH_URLS="$WORK/cold_$fmt.urls" BENCH_COUNT=1
-			if [[ $W_OK != 1 ]]; then
-				na_row "$label" "$c" "$base" "≥ 0.85" "$W_ERR"
-			else
-				S_RATE[image_cdn]=$W_RATE S_CPU[image_cdn]=$W_CPU S_P50[image_cdn]=$W_P50 S_P99[image_cdn]=$W_P99 S_KB[image_cdn]=$W_KB S_NON2XX[image_cdn]=$W_NON2XX
-				S_RSS[image_cdn]=$( ((CRASHED)) && echo n/a || mb "$(status_kb "$CADDY_PID" VmHWM)")
-				phase cold && row " $label " " $c " " $W_RATE " " $base " " $(ratio "$W_RATE" "${V_RATE:-}") (cpu $(ratio "${V_CPU:-}" "$W_CPU")) " " ≥ 0.85 $(mark "$(ratio "$W_RATE" "${V_RATE:-}")" ">=" 0.85) " \
-					" $W_CPU / ${V_CPU:-n/a} " " $W_P50${vlat} " " $W_P99${vlat:+ / $V_P99} " " $W_NON2XX " " $(rss_peak) (libvips ${V_RSS:-n/a} MB) "
-			fi
-		fi
-		[[ $fmt == png ]] || ! phase peers && continue
-		for p in "${SIDE[@]:1}"; do
-			rss_reset "${P_PID[$p]}"
-			WRK_PID=${P_PID[$p]} wrk_run "cold_${p}_${fmt}_c$c" "$c" "http://127.0.0.1:${P_PORT[$p]}/" BENCH_URLS="$WORK/cold_${p}_$fmt.urls" BENCH_COUNT=1
-			[[ $W_OK == 1 ]] || { S_NON2XX[$p]=$W_ERR; continue; }
-			S_RATE[$p]=$W_RATE S_CPU[$p]=$W_CPU S_P50[$p]=$W_P50 S_P99[$p]=$W_P99 S_KB[$p]=$W_KB S_NON2XX[$p]=$W_NON2XX
-			S_RSS[$p]=$( ((CRASHED)) && echo "n/a (crashed)" || mb "$(status_kb "${P_PID[$p]}" VmHWM)")
-		done
-		side_rows "cold ${fmt^^} 300×300 fill" "$c" "$fmt"
+	fi
+	[[ $fmt == png ]] || ! phase peers && continue
+	for p in "${SIDE[@]:1}"; do
+		rss_reset "${P_PID[$p]}"
+		WRK_PID=${P_PID[$p]} wrk_run "cold_${p}_${fmt}_c$c" "$c" "http://127.0.0.1:${P_PORT[$p]}/" BENCH_URLS="$WORK/cold_${p}_$fmt.urls" BENCH_COUNT=1
+		[[ $W_OK == 1 ]] || { S_NON2XX[$p]=$W_ERR; continue; }
+		S_RATE[$p]=$W_RATE S_CPU[$p]=$W_CPU S_P50[$p]=$W_P50 S_P99[$p]=$W_P99 S_KB[$p]=$W_KB S_NON2XX[$p]=$W_NON2XX
+		S_RSS[$p]=$( ((CRASHED)) && echo "n/a (crashed)" || mb "$(status_kb "${P_PID[$p]}" VmHWM)")
 	done
+	side_rows "cold ${fmt^^} 300×300 fill" "$c" "$fmt"
 done
 for p in "${SIDE[@]:1}"; do stop_pid "${P_PID[$p]}"; done
 stop_caddy
@@ -1032,7 +1040,7 @@ DIRTY=$(cd "$ROOT" && git status --porcelain 2>/dev/null | grep -qv '^?? bench/'
 		echo
 		echo "## Side by side: cold transforms, image_cdn and its peers (same run)"
 		echo
-		echo "Every request a distinct variant: a 300×300 centre fill crop of a 20, 9 or 3 MP photo from S3, Q80, metadata stripped. Ratios against libvips in process (\`bench/vipsrate\`) and against imgproxy, measured one after the other in this run; peak RSS is each process's VmHWM over the row (reset before it)."
+		echo "Every request a distinct variant: a 300×300 centre fill crop of a 20, 9 or 3 MP photo from S3, Q80, metadata stripped. Ratios against libvips in process (\`bench/vipsrate\`) and against imgproxy, measured one after the other in this run; peak RSS is each process's VmHWM over the row (reset before it). image_cdn's PNG+alpha rows, which the peers do not run, come after all of these, so that no row here carries what a full PNG decode left in its malloc arena."
 		echo
 		echo "| row | c | server | req/s | × libvips | × libvips (CPU) | × imgproxy | p50 ms | p99 ms | CPU ms/op | KB/answer | peak RSS MB | non-2xx | issue 15 target |"
 		echo "| --- | --: | --- | --: | --: | --: | --: | --: | --: | --: | --: | --: | --- | --- |"
