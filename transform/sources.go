@@ -144,6 +144,20 @@ func layerParam(path string) string {
 	return "l-image"
 }
 
+// checkEncoded makes the checks on the encoded bytes that must come before
+// libvips opens them, because opening alone would cost what they bound:
+// a JPEG's progressive scans, a PNG's compressed metadata. Sources and
+// layers both go through it.
+func checkEncoded(t vips.ImageType, b []byte) error {
+	switch t {
+	case vips.ImageTypeJPEG:
+		return checkJPEGScans(b)
+	case vips.ImageTypePNG:
+		return checkPNGMetadata(b)
+	}
+	return nil
+}
+
 // inspectLayer applies the source checks to a layer image, from its header.
 func inspectLayer(b []byte, l Limits) (t vips.ImageType, w, h int, err error) {
 	t = vips.DetermineImageType(b)
@@ -161,14 +175,9 @@ func inspectLayer(b []byte, l Limits) (t vips.ImageType, w, h int, err error) {
 				err = st.checkFilterWork(w, h)
 			}
 		}()
-	case vips.ImageTypeJPEG:
-		if err := checkJPEGScans(b); err != nil {
-			return t, 0, 0, err
-		}
-	case vips.ImageTypePNG:
-		if err := checkPNGMetadata(b); err != nil {
-			return t, 0, 0, err
-		}
+	}
+	if err := checkEncoded(t, b); err != nil {
+		return t, 0, 0, err
 	}
 	hdr, err := openImage(t, b, loadOptions{sequential: true})
 	if err != nil {

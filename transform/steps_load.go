@@ -46,14 +46,9 @@ func inspectSource(j *job) error {
 			return err
 		}
 		j.svg = &st
-	case vips.ImageTypeJPEG:
-		if err := checkJPEGScans(j.src); err != nil {
-			return err
-		}
-	case vips.ImageTypePNG:
-		if err := checkPNGMetadata(j.src); err != nil {
-			return err
-		}
+	}
+	if err := checkEncoded(j.srcType, j.src); err != nil {
+		return err
 	}
 	hdr, err := openImage(j.srcType, j.src, loadOptions{sequential: true})
 	if err != nil {
