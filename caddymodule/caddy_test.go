@@ -122,8 +122,8 @@ var client = &http.Client{
 	CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 }
 
-// do sends a request with headers given as "Name: value" strings. The
-// path is sent as is (no cleaning, no re-encoding).
+// do sends a request with headers given as "Name: value" strings ("Host:
+// x" sets the Host). The path is sent as is (no cleaning, no re-encoding).
 func do(t testing.TB, method, base, rawPath string, headers ...string) (*http.Response, string) {
 	t.Helper()
 	resp, body, err := send(method, base, rawPath, headers...)
@@ -158,13 +158,22 @@ func send(method, base, rawPath string, headers ...string) (*http.Response, stri
 	if err != nil {
 		return nil, "", err
 	}
-	path, query, _ := strings.Cut(rawPath, "?")
-	req.URL.Opaque = "//" + req.URL.Host + path
-	req.URL.RawQuery = query
+	host := req.URL.Host
 	for _, h := range headers {
 		k, v, _ := strings.Cut(h, ":")
-		req.Header.Set(strings.TrimSpace(k), strings.TrimSpace(v))
+		if k, v = strings.TrimSpace(k), strings.TrimSpace(v); strings.EqualFold(k, "Host") {
+			host = v
+		} else {
+			req.Header.Set(k, v)
+		}
 	}
+	// The request line carries the absolute URL (so the path goes out
+	// as is), whose host the server takes over any Host header: both are
+	// the asked host; the connection still goes to base.
+	path, query, _ := strings.Cut(rawPath, "?")
+	req.Host = host
+	req.URL.Opaque = "//" + host + path
+	req.URL.RawQuery = query
 	resp, err := client.Do(req)
 	if err != nil {
 		return nil, "", err

@@ -176,24 +176,10 @@ func TestTenants(t *testing.T) {
 		t.Fatal(err)
 	}
 	tenantA := "tenant a.example.test A2.Example.Test {\n\t\t\t" + s3Block("a", s3srv.Endpoint(), "bucket tenant-a", "path_style") + "\n\t\t}"
-	who := func(base, host string) (int, string, string) {
-		req, _ := http.NewRequest("GET", base+"/who.txt", nil)
-		req.Host = host
-		resp, err := client.Do(req)
-		for try := 0; err != nil && try < 20; try++ {
-			// Right after a reload, a connection the old server accepted
-			// while stopping is closed: ask again.
-			time.Sleep(50 * time.Millisecond)
-			resp, err = client.Do(req)
-		}
-		if err != nil {
-			t.Error(err)
-			return 0, "", ""
-		}
-		defer resp.Body.Close()
-		var body strings.Builder
-		_, _ = copyTo(&body, resp)
-		return resp.StatusCode, body.String(), resp.Header.Get("Ik-Error")
+	// Some of these requests follow a reload: doAfterReload.
+	who := func(t *testing.T, base, host string) (int, string, string) {
+		resp, body := doAfterReload(t, "GET", base, "/who.txt", "Host: "+host)
+		return resp.StatusCode, body, resp.Header.Get("Ik-Error")
 	}
 	// The site answers every Host, as a custom-domain site does.
 	var lastCaddyfile string
@@ -209,12 +195,12 @@ func TestTenants(t *testing.T) {
 			{"a.example.test", "a"}, {"A.EXAMPLE.TEST:8443", "a"}, {"a2.example.test", "a"},
 			{"b.example.test", "b"}, {"x.wild.example.test", "b"},
 		} {
-			if status, body, e := who(base, c.host); status != 200 || body != c.want {
+			if status, body, e := who(t, base, c.host); status != 200 || body != c.want {
 				t.Errorf("Host %s = %d %q %s, want %q", c.host, status, body, e, c.want)
 			}
 		}
 		for _, host := range []string{"c.example.test", "wild.example.test", "a.b.wild.example.test", "127.0.0.1"} {
-			if status, _, e := who(base, host); status != 404 || !strings.HasPrefix(e, "ENOTENANT") {
+			if status, _, e := who(t, base, host); status != 404 || !strings.HasPrefix(e, "ENOTENANT") {
 				t.Errorf("Host %s = %d %q, want 404 ENOTENANT", host, status, e)
 			}
 		}
@@ -237,7 +223,7 @@ func TestTenants(t *testing.T) {
 		if err := caddy.Load(cfg, true); err != nil {
 			t.Fatal(err)
 		}
-		if status, body, e := who(base, "c.example.test"); status != 200 || body != "b" {
+		if status, body, e := who(t, base, "c.example.test"); status != 200 || body != "b" {
 			t.Errorf("after the reload, the added domain = %d %q %s", status, body, e)
 		}
 		if err := (TenantPermission{}).CertificateAllowed(context.Background(), "c.example.test"); err != nil {
@@ -252,10 +238,10 @@ func TestTenants(t *testing.T) {
 	})
 	t.Run("with an origin of its own", func(t *testing.T) {
 		base := startAnyHost(t, site(tenantA, s3Block("d", s3srv.Endpoint(), "bucket tenant-default", "path_style")))
-		if status, body, _ := who(base, "a.example.test"); status != 200 || body != "a" {
+		if status, body, _ := who(t, base, "a.example.test"); status != 200 || body != "a" {
 			t.Errorf("tenant = %d %q", status, body)
 		}
-		if status, body, _ := who(base, "elsewhere.test"); status != 200 || body != "default" {
+		if status, body, _ := who(t, base, "elsewhere.test"); status != 200 || body != "default" {
 			t.Errorf("unknown host = %d %q, want the enclosing origin", status, body)
 		}
 	})

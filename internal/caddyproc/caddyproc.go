@@ -31,6 +31,7 @@ import (
 	_ "github.com/caddyserver/caddy/v2/modules/caddyhttp"
 
 	_ "github.com/image-cdn/image_cdn"
+	"github.com/image-cdn/image_cdn/internal/testenv"
 )
 
 // serveEnv names the Caddyfile a child runs.
@@ -147,12 +148,7 @@ func (p *Process) PeakRSS(t testing.TB) int64 {
 // FreeAddr is a free 127.0.0.1 address to listen on.
 func FreeAddr(t testing.TB) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
+	return fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(t))
 }
 
 // lockedBuffer keeps the first 4 MiB of the process's output.
