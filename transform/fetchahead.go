@@ -57,10 +57,10 @@ func (g *fetchAhead) window() int {
 		return g.most
 	}
 	inFlight := math.Ceil(float64(g.workers) * g.fetch.v / g.work.v)
-	if math.IsNaN(inFlight) || inFlight > float64(g.most) {
+	if inFlight > float64(g.most) {
 		return g.most
 	}
-	return min(max(g.workers+int(inFlight)+1, g.workers+1), g.most)
+	return min(g.workers+int(inFlight)+1, g.most)
 }
 
 // enter waits, first come first served, until the slot may start its
