@@ -430,12 +430,12 @@ caddy_check() {
 # Each peer gets the same work as the module's cold profile: sources from
 # the same S3 server (path style, same keys), nproc workers, no result
 # cache, metadata stripped, Q80 and the encoder effort the module uses
-# (WebP effort 4, AVIF effort 2 = speed 7), and the malloc setting its own
+# (WebP effort 4, AVIF effort 1 = speed 8, imgproxy's default), and the malloc setting its own
 # Docker image sets (MALLOC_ARENA_MAX=2; the module sets it itself). It
 # starts with an empty environment so nothing of the caller's leaks in.
 declare -A PEER_ENV=(
-	[imgproxy]="IMGPROXY_USE_S3=true IMGPROXY_S3_ENDPOINT=http://127.0.0.1:@S3PORT@ IMGPROXY_S3_ENDPOINT_USE_PATH_STYLE=true IMGPROXY_S3_REGION=us-east-1 IMGPROXY_ALLOW_LOOPBACK_SOURCE_ADDRESSES=true AWS_ACCESS_KEY_ID=@AK@ AWS_SECRET_ACCESS_KEY=@SK@ AWS_EC2_METADATA_DISABLED=true IMGPROXY_WORKERS=$NPROC IMGPROXY_QUALITY=80 IMGPROXY_FORMAT_QUALITY=jpeg=80,webp=80,avif=80 IMGPROXY_WEBP_EFFORT=4 IMGPROXY_AVIF_SPEED=7 IMGPROXY_STRIP_METADATA=true IMGPROXY_MAX_SRC_RESOLUTION=100 IMGPROXY_LOG_LEVEL=error MALLOC_ARENA_MAX=2 VIPS_WARNING=0"
-	[imagor]="IMAGOR_UNSAFE=1 S3_ENDPOINT=http://127.0.0.1:@S3PORT@ S3_FORCE_PATH_STYLE=1 S3_LOADER_BUCKET=$BUCKET AWS_ACCESS_KEY_ID=@AK@ AWS_SECRET_ACCESS_KEY=@SK@ AWS_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true HTTP_LOADER_DISABLE=1 IMAGOR_PROCESS_CONCURRENCY=$NPROC IMAGOR_PROCESS_QUEUE_SIZE=$((4 * NPROC)) VIPS_STRIP_METADATA=1 VIPS_AVIF_SPEED=7 MALLOC_ARENA_MAX=2 VIPS_WARNING=0"
+	[imgproxy]="IMGPROXY_USE_S3=true IMGPROXY_S3_ENDPOINT=http://127.0.0.1:@S3PORT@ IMGPROXY_S3_ENDPOINT_USE_PATH_STYLE=true IMGPROXY_S3_REGION=us-east-1 IMGPROXY_ALLOW_LOOPBACK_SOURCE_ADDRESSES=true AWS_ACCESS_KEY_ID=@AK@ AWS_SECRET_ACCESS_KEY=@SK@ AWS_EC2_METADATA_DISABLED=true IMGPROXY_WORKERS=$NPROC IMGPROXY_QUALITY=80 IMGPROXY_FORMAT_QUALITY=jpeg=80,webp=80,avif=80 IMGPROXY_WEBP_EFFORT=4 IMGPROXY_AVIF_SPEED=8 IMGPROXY_STRIP_METADATA=true IMGPROXY_MAX_SRC_RESOLUTION=100 IMGPROXY_LOG_LEVEL=error MALLOC_ARENA_MAX=2 VIPS_WARNING=0"
+	[imagor]="IMAGOR_UNSAFE=1 S3_ENDPOINT=http://127.0.0.1:@S3PORT@ S3_FORCE_PATH_STYLE=1 S3_LOADER_BUCKET=$BUCKET AWS_ACCESS_KEY_ID=@AK@ AWS_SECRET_ACCESS_KEY=@SK@ AWS_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true HTTP_LOADER_DISABLE=1 IMAGOR_PROCESS_CONCURRENCY=$NPROC IMAGOR_PROCESS_QUEUE_SIZE=$((4 * NPROC)) VIPS_STRIP_METADATA=1 VIPS_AVIF_SPEED=8 MALLOC_ARENA_MAX=2 VIPS_WARNING=0"
 )
 declare -A PEER_LISTEN=([imgproxy]="IMGPROXY_BIND=127.0.0.1:@PORT@" [imagor]="BIND=127.0.0.1:@PORT@ PORT=@PORT@")
 PEER_PID="" PEER_PORT="" PEER_NAME=""
@@ -572,6 +572,21 @@ vips_run() {
 	if [[ -z $line ]]; then V_OK=0; return; fi
 	f() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<" $line"; }
 	V_OK=1; V_RATE=$(f rate); V_P50=$(f p50_ms); V_P99=$(f p99_ms); V_CPU=$(f cpu_ms_per_op); V_RSS=$(f peak_rss_mb)
+}
+
+# vips_bracket: V_* becomes the mean of the libvips run kept in V1 (ok,
+# rate, cpu, p50, p99, rss) and the one just made, or whichever of the two
+# succeeded; peak RSS is the larger.
+vips_bracket() {
+	if [[ ${V1[0]} != 1 ]]; then return; fi
+	if [[ $V_OK != 1 ]]; then
+		V_OK=1 V_RATE=${V1[1]} V_CPU=${V1[2]} V_P50=${V1[3]} V_P99=${V1[4]} V_RSS=${V1[5]}
+		return
+	fi
+	mean() { awk -v a="$1" -v b="$2" 'BEGIN{ printf "%.1f", (a + b) / 2 }'; }
+	log "libvips either side of image_cdn: ${V1[1]} and $V_RATE ops/s"
+	V_RATE=$(mean "${V1[1]}" "$V_RATE") V_CPU=$(mean "${V1[2]}" "$V_CPU") V_P50=$(mean "${V1[3]}" "$V_P50") V_P99=$(mean "${V1[4]}" "$V_P99")
+	V_RSS=$(( V_RSS > V1[5] ? V_RSS : V1[5] ))
 }
 
 # tr_run <conc> <chain> <files...>: the module's transform package in
@@ -797,16 +812,26 @@ for pair in "${pairs[@]}"; do
 	fi
 	V_CPU=n/a V_RATE=n/a V_RSS=n/a
 	vips_run "$c" "$vfmt" "${files[@]}"
+	V1=("$V_OK" "${V_RATE:-}" "${V_CPU:-}" "${V_P50:-}" "${V_P99:-}" "${V_RSS:-}")
+	for p in "${SIDE[@]}"; do S_RATE[$p]=n/a S_CPU[$p]=n/a S_P50[$p]=- S_P99[$p]=- S_KB[$p]=- S_RSS[$p]=n/a S_NON2XX[$p]=-; done
+	W_OK=0 probed=0
+	if probe "$purl" "$ptype"; then
+		probed=1
+		rss_reset "$CADDY_PID"
+		wrk_run "cold_${fmt}_c$c" "$c" "$COLD_URL/" BENCH_URLS="$WORK/cold_$fmt.urls" BENCH_COUNT=1
+	fi
+	# libvips again right after image_cdn: the baseline is the mean of the
+	# runs either side of it, so the machine's drift over the row (it is
+	# shared, and rates move by 10 % in a minute) weighs on both alike.
+	vips_run "$c" "$vfmt" "${files[@]}"
+	vips_bracket
 	tr_run "$c" "w-300,h-300${FMT_PARAM[$vfmt]}" "${files[@]}"
 	base=n/a; vlat=""
 	if [[ $V_OK == 1 ]]; then base="$V_RATE (libvips)"; vlat=" / $V_P50"; fi
 	[[ -n $TRANSFORMRATE ]] && base+="; $T_RATE (transform pkg)"
-	for p in "${SIDE[@]}"; do S_RATE[$p]=n/a S_CPU[$p]=n/a S_P50[$p]=- S_P99[$p]=- S_KB[$p]=- S_RSS[$p]=n/a S_NON2XX[$p]=-; done
-	if ! probe "$purl" "$ptype"; then
+	if [[ $probed == 0 ]]; then
 		na_row "$label" "$c" "$base" "≥ 0.85" "$PROBE_ERR"
 	else
-		rss_reset "$CADDY_PID"
-		wrk_run "cold_${fmt}_c$c" "$c" "$COLD_URL/" BENCH_URLS="$WORK/cold_$fmt.urls" BENCH_COUNT=1
 		if [[ $W_OK != 1 ]]; then
 			na_row "$label" "$c" "$base" "≥ 0.85" "$W_ERR"
 		else
@@ -1040,7 +1065,7 @@ DIRTY=$(cd "$ROOT" && git status --porcelain 2>/dev/null | grep -qv '^?? bench/'
 		echo
 		echo "## Side by side: cold transforms, image_cdn and its peers (same run)"
 		echo
-		echo "Every request a distinct variant: a 300×300 centre fill crop of a 20, 9 or 3 MP photo from S3, Q80, metadata stripped. Ratios against libvips in process (\`bench/vipsrate\`) and against imgproxy, measured one after the other in this run; peak RSS is each process's VmHWM over the row (reset before it). image_cdn's PNG+alpha rows, which the peers do not run, come after all of these, so that no row here carries what a full PNG decode left in its malloc arena."
+		echo "Every request a distinct variant: a 300×300 centre fill crop of a 20, 9 or 3 MP photo from S3, Q80, metadata stripped. Ratios against libvips in process (\`bench/vipsrate\`, run right before and right after image_cdn, the mean of the two) and against imgproxy, measured one after the other in this run; peak RSS is each process's VmHWM over the row (reset before it). image_cdn's PNG+alpha rows, which the peers do not run, come after all of these, so that no row here carries what a full PNG decode left in its malloc arena."
 		echo
 		echo "| row | c | server | req/s | × libvips | × libvips (CPU) | × imgproxy | p50 ms | p99 ms | CPU ms/op | KB/answer | peak RSS MB | non-2xx | issue 15 target |"
 		echo "| --- | --: | --- | --: | --: | --: | --: | --: | --: | --: | --: | --: | --- | --- |"
@@ -1090,12 +1115,12 @@ DIRTY=$(cd "$ROOT" && git status --porcelain 2>/dev/null | grep -qv '^?? bench/'
 	echo
 	for p in imgproxy imagor; do echo "- **$p**: \`${PEER_LISTEN[$p]} ${PEER_ENV[$p]}\`"; done
 	echo "- Requests: image_cdn \`$(peer_path image_cdn jpeg img/F '{bg}')\`; imgproxy \`$(peer_path imgproxy jpeg img/F '{bg}')\`; imagor \`$(peer_path imagor jpeg img/F '{bg}')\` (WebP/AVIF: f-webp/f-avif, @webp/@avif, format(webp)/format(avif)). \`{bg}\` is unique per request: each server coalesces or caches by its variant key, and each of these changes the key, not the work (imgproxy's cachebuster option; an imagor filter it does not know)."
-	echo "- Same work as image_cdn's defaults: nproc workers (image_cdn: its default nproc workers), no result cache or storage, libvips operation cache off (all three), JPEG optimised Huffman not progressive, WebP effort 4, AVIF effort 2 (speed 7), metadata stripped. imgproxy's own Docker image sets MALLOC_ARENA_MAX=2 and the glibc allocator; imagor's sets MALLOC_ARENA_MAX=2 and preloads jemalloc, which is not installed here, so it runs on glibc. The module caps glibc arenas at 1 itself, from the moment its binary loads."
+	echo "- Same work as image_cdn's defaults: nproc workers (image_cdn: its default nproc workers), no result cache or storage, libvips operation cache off (all three), JPEG optimised Huffman not progressive, WebP effort 4, AVIF effort 1 (speed 8), metadata stripped. imgproxy's own Docker image sets MALLOC_ARENA_MAX=2 and the glibc allocator; imagor's sets MALLOC_ARENA_MAX=2 and preloads jemalloc, which is not installed here, so it runs on glibc. The module caps glibc arenas at 1 itself, from the moment its binary loads."
 	echo "- imgproxy needs IMGPROXY_ALLOW_LOOPBACK_SOURCE_ADDRESSES: its S3 client goes through the same guarded transport as HTTP sources, which refuses 127.0.0.1. imagor gets a queue of 4× its workers, as image_cdn's default: with its default (none) it answers 429 to a request that arrives before the previous one has given back its slot, even at c = workers. imgproxy's queue is unbounded by default."
 	echo
 	echo "## What each row measures"
 	echo
-	echo "- **cold … (transforms/s)**: wrk at c connections, every request a distinct variant (\`tr:$COLD_CHAIN\` with a value unique to the request: the module coalesces concurrent requests for one variant, so a query cache-buster would not do; no memory cache, no result storage), rotating over the corpus; each request fetches the source from S3 and transforms it. Counted: 2xx per second. Baseline: \`bench/vipsrate\`, c goroutines in one process calling govips thumbnail-from-buffer 300×300 centre crop + export with the module's encoder settings (Q80; JPEG optimised Huffman; WebP effort 4; AVIF effort 2), same files, same c, libvips concurrency 1, cache off. Ratio = module / libvips (target ≥ 0.85). \`transform pkg\` = \`bench/transformrate\`, the module's transform package called in process on the same files (no HTTP, no S3): the gap between it and libvips is the pipeline's, the rest is fetching and serving."
+	echo "- **cold … (transforms/s)**: wrk at c connections, every request a distinct variant (\`tr:$COLD_CHAIN\` with a value unique to the request: the module coalesces concurrent requests for one variant, so a query cache-buster would not do; no memory cache, no result storage), rotating over the corpus; each request fetches the source from S3 and transforms it. Counted: 2xx per second. Baseline: \`bench/vipsrate\`, c goroutines in one process calling govips thumbnail-from-buffer 300×300 centre crop + export with the module's encoder settings (Q80; JPEG optimised Huffman; WebP effort 4; AVIF effort 1), same files, same c, libvips concurrency 1, cache off, run right before and right after the module's row and averaged, so that the machine's drift over the row weighs on both sides alike. Ratio = module / libvips (target ≥ 0.85). \`transform pkg\` = \`bench/transformrate\`, the module's transform package called in process on the same files (no HTTP, no S3): the gap between it and libvips is the pipeline's, the rest is fetching and serving."
 	echo "- **hot hit (hits/s)**: one variant requested again and again from a Caddy whose only cache is the memory cache, or only result storage (file), against Caddy's \`file_server\` serving the same bytes from disk (target for the memory cache ≥ 0.7)."
 	echo "- **pass-through 200 MB object (MB/s)**: whole-object GETs of a 200 MiB object through the module, against a presigned GET straight to versitygw; Caddy RSS column = growth of peak RSS over the RSS before the row (target < 64 MB). **1 MiB ranges (req/s)**: random 1 MiB-aligned \`Range\` requests, same comparison."
 	echo "- **flood**: $BIG_CONC connections of cold requests on 20+ MP photos with the default worker/queue limits and \`transform_timeout 30s\`: the module must answer 2xx or a deliberate 503, keep peak RSS under 1.5 GB and answer every request within the timeout. Run twice: wrk resending at once after a 503, and backing off 100 ms after a 503 as a client honouring Retry-After would."

@@ -71,7 +71,7 @@ func main() {
 			})
 		case "avif":
 			_, _, err = img.ExportAvif(&vips.AvifExportParams{
-				StripMetadata: true, Quality: *quality, Lossless: false, Bitdepth: 8, Effort: 2,
+				StripMetadata: true, Quality: *quality, Lossless: false, Bitdepth: 8, Effort: 1,
 			})
 		default:
 			err = fmt.Errorf("unknown format %q", *format)
