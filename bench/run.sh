@@ -916,14 +916,20 @@ if phase scale; then
 	} >>"$POINTS"
 	# scale_point <sweep> <x> <conc> <urls prefix> <files...>: libvips, then
 	# each server fresh, on the same sources; rows and chart points.
+	#
+	# image_cdn's default admission (workers + 4 × workers waiting) answers
+	# 503 beyond that, which wrk resends at once, and imgproxy queues without
+	# a bound; so that every point compares the same work, image_cdn's queue
+	# here holds at least the connections.
 	scale_point() {
-		local sweep=$1 x=$2 conc=$3 urls=$4 srv base pid rate rss irate=n/a; shift 4
+		local sweep=$1 x=$2 conc=$3 urls=$4 srv base pid rate rss irate=n/a queue=(); shift 4
+		((conc > 5 * NPROC)) && queue=("queue $conc")
 		vips_run "$conc" jpeg "$@"
 		[[ $V_OK == 1 ]] || V_RATE=n/a V_RSS=n/a
 		for srv in "${SCALE_SERVERS[@]}"; do
 			rate=n/a rss=n/a
 			if [[ $srv == image_cdn ]]; then
-				start_caddy "scale_${sweep}_$x" && pid=$CADDY_PID base=http://127.0.0.1:$CADDY_PORT || { pid="" PROBE_ERR=$CADDY_ERR; }
+				start_caddy "scale_${sweep}_$x" "${queue[@]}" && pid=$CADDY_PID base=http://127.0.0.1:$CADDY_PORT || { pid="" PROBE_ERR=$CADDY_ERR; }
 			else
 				start_peer "$srv" && pid=$PEER_PID base=http://127.0.0.1:$PEER_PORT || { pid="" PROBE_ERR=$PEER_ERR; }
 			fi
@@ -1086,6 +1092,8 @@ DIRTY=$(cd "$ROOT" && git status --porcelain 2>/dev/null | grep -qv '^?? bench/'
 		echo
 		echo "![req/s against connections](figures/scale_conc_rate.svg)"
 		echo "![peak RSS against connections](figures/scale_conc_rss.svg)"
+		echo
+		echo "Each point a fresh process. In the connection sweep, where the connections outnumber image_cdn's default admission (workers + 4 × workers), its \`queue\` is set to the connections, so that it queues what imgproxy queues rather than answering 503."
 		echo
 		echo "| sweep | x (MP or connections) | server | req/s | × libvips | × imgproxy | p50 ms | p99 ms | CPU ms/op | peak RSS MB | libvips peak RSS MB | non-2xx |"
 		echo "| --- | --: | --- | --: | --: | --: | --: | --: | --: | --: | --: | --- |"
