@@ -1052,7 +1052,7 @@ DIRTY=$(cd "$ROOT" && git status --porcelain 2>/dev/null | grep -qv '^?? bench/'
 {
 	echo "# Load benchmark results"
 	echo
-	echo "Produced by \`bench/run.sh\` (issues 6 and 15); rerun with \`BENCH_IMGPROXY_SRC=… BENCH_IMAGOR_SRC=… ./bench/run.sh\` (see bench/README.md; about 25 minutes on 2 cores)."
+	echo "Produced by \`bench/run.sh\` (issues 6 and 15); rerun with \`BENCH_IMGPROXY_SRC=… BENCH_IMAGOR_SRC=… ./bench/run.sh\` (see bench/README.md; about 30 minutes on 2 cores)."
 	echo
 	echo "## Machine"
 	echo
