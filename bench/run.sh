@@ -653,35 +653,50 @@ if phase pass; then
 	fi
 fi
 for c in $(phase pass && echo "$CONCS"); do
-	# pass-through: the 200 MB object, whole, then 1 MiB ranges
+	# pass-through: the 200 MB object, whole, then 1 MiB ranges. The direct
+	# GET runs right before and right after the module's whole-object run,
+	# and its mean is the baseline, as for libvips in the cold rows.
 	label="pass-through 200 MB object (MB/s)"
 	wrk_run "s3_whole_c$c" "$c" "$PRESIGNED"
-	s3mbps=$([[ $W_OK == 1 ]] && echo "$W_MBPS" || echo n/a)
-	wrk_run "s3_range_c$c" "$c" "$PRESIGNED" BENCH_RANGE=$BIG_BIN_SIZE
-	s3rate=$([[ $W_OK == 1 ]] && echo "$W_RATE" || echo n/a)
+	s3first=$([[ $W_OK == 1 ]] && echo "$W_MBPS" || echo n/a)
+	probed=0 M_OK=0
+	if probe "$PASS_URL/big.bin" application/octet-stream 206 -r 0-1023; then
+		probed=1
+		before=$(status_kb "$CADDY_PID" VmRSS)
+		rss_reset "$CADDY_PID"
+		wrk_run "pass_whole_c$c" "$c" "$PASS_URL/big.bin"
+		growth=$(($(status_kb "$CADDY_PID" VmHWM) - before))
+		M_OK=$W_OK M_MBPS=${W_MBPS:-} M_CPU=${W_CPU:-} M_P50=${W_P50:-} M_P99=${W_P99:-} M_NON2XX=${W_NON2XX:-} M_ERR=${W_ERR:-}
+	fi
+	wrk_run "s3_whole_again_c$c" "$c" "$PRESIGNED"
+	s3mbps=$s3first
+	if [[ $W_OK == 1 && $s3first != n/a ]]; then
+		log "direct S3 GET either side of image_cdn: $s3first and $W_MBPS MB/s"
+		s3mbps=$(awk -v a="$s3first" -v b="$W_MBPS" 'BEGIN{ printf "%.0f", (a + b) / 2 }')
+	elif [[ $W_OK == 1 ]]; then
+		s3mbps=$W_MBPS
+	fi
 	rpmbps=n/a
 	if [[ -n $RP_URL ]]; then
 		before=$(status_kb "$RP_PID" VmRSS)
 		rss_reset "$RP_PID"
 		WRK_PID=$RP_PID wrk_run "rp_whole_c$c" "$c" "$RP_URL"
-		growth=$(($(status_kb "$RP_PID" VmHWM) - before))
+		rpgrowth=$(($(status_kb "$RP_PID" VmHWM) - before))
 		if [[ $W_OK == 1 ]]; then
 			rpmbps=$W_MBPS
-			row " Caddy reverse_proxy, same object (MB/s) " " $c " " $W_MBPS " " $s3mbps (S3 direct) " " $(ratio "$W_MBPS" "$s3mbps") " " - " " $W_CPU " " $W_P50 " " $W_P99 " " $W_NON2XX " " +$(mb "$growth") MB "
+			row " Caddy reverse_proxy, same object (MB/s) " " $c " " $W_MBPS " " $s3mbps (S3 direct) " " $(ratio "$W_MBPS" "$s3mbps") " " - " " $W_CPU " " $W_P50 " " $W_P99 " " $W_NON2XX " " +$(mb "$rpgrowth") MB "
 		else
 			na_row "Caddy reverse_proxy, same object (MB/s)" "$c" "$s3mbps (S3 direct)" "-" "$W_ERR"
 		fi
 	fi
-	if probe "$PASS_URL/big.bin" application/octet-stream 206 -r 0-1023; then
-		before=$(status_kb "$CADDY_PID" VmRSS)
-		rss_reset "$CADDY_PID"
-		wrk_run "pass_whole_c$c" "$c" "$PASS_URL/big.bin"
-		growth=$(($(status_kb "$CADDY_PID" VmHWM) - before))
-		if [[ $W_OK == 1 ]]; then
-			row " $label " " $c " " $W_MBPS " " $s3mbps (S3 direct); $rpmbps (reverse_proxy) " \
-				" $(ratio "$W_MBPS" "$s3mbps"); $(ratio "$W_MBPS" "$rpmbps") " " ≥ 0.9 $(mark "$(ratio "$W_MBPS" "$s3mbps")" ">=" 0.9); RSS +<64 MB $(mark "$(mb "$growth")" "<" 64) " " $W_CPU " " $W_P50 " " $W_P99 " " $W_NON2XX " " +$(mb "$growth") MB "
+	wrk_run "s3_range_c$c" "$c" "$PRESIGNED" BENCH_RANGE=$BIG_BIN_SIZE
+	s3rate=$([[ $W_OK == 1 ]] && echo "$W_RATE" || echo n/a)
+	if [[ $probed == 1 ]]; then
+		if [[ $M_OK == 1 ]]; then
+			row " $label " " $c " " $M_MBPS " " $s3mbps (S3 direct); $rpmbps (reverse_proxy) " \
+				" $(ratio "$M_MBPS" "$s3mbps"); $(ratio "$M_MBPS" "$rpmbps") " " ≥ 0.9 $(mark "$(ratio "$M_MBPS" "$s3mbps")" ">=" 0.9); RSS +<64 MB $(mark "$(mb "$growth")" "<" 64) " " $M_CPU " " $M_P50 " " $M_P99 " " $M_NON2XX " " +$(mb "$growth") MB "
 		else
-			na_row "$label" "$c" "$s3mbps (S3 direct)" "≥ 0.9" "$W_ERR"
+			na_row "$label" "$c" "$s3mbps (S3 direct)" "≥ 0.9" "$M_ERR"
 		fi
 		label="pass-through 1 MiB ranges (req/s)"
 		rss_reset "$CADDY_PID"
@@ -1130,7 +1145,7 @@ DIRTY=$(cd "$ROOT" && git status --porcelain 2>/dev/null | grep -qv '^?? bench/'
 	echo
 	echo "- **cold … (transforms/s)**: wrk at c connections, every request a distinct variant (\`tr:$COLD_CHAIN\` with a value unique to the request: the module coalesces concurrent requests for one variant, so a query cache-buster would not do; no memory cache, no result storage), rotating over the corpus; each request fetches the source from S3 and transforms it. Counted: 2xx per second. Baseline: \`bench/vipsrate\`, c goroutines in one process calling govips thumbnail-from-buffer 300×300 centre crop + export with the module's encoder settings (Q80; JPEG optimised Huffman; WebP effort 4; AVIF effort 1), same files, same c, libvips concurrency 1, cache off, run right before and right after the module's row and averaged, so that the machine's drift over the row weighs on both sides alike. Ratio = module / libvips (target ≥ 0.85). \`transform pkg\` = \`bench/transformrate\`, the module's transform package called in process on the same files (no HTTP, no S3): the gap between it and libvips is the pipeline's, the rest is fetching and serving."
 	echo "- **hot hit (hits/s)**: one variant requested again and again from a Caddy whose only cache is the memory cache, or only result storage (file), against Caddy's \`file_server\` serving the same bytes from disk (target for the memory cache ≥ 0.7)."
-	echo "- **pass-through 200 MB object (MB/s)**: whole-object GETs of a 200 MiB object through the module, against a presigned GET straight to versitygw; Caddy RSS column = growth of peak RSS over the RSS before the row (target < 64 MB). **1 MiB ranges (req/s)**: random 1 MiB-aligned \`Range\` requests, same comparison."
+	echo "- **pass-through 200 MB object (MB/s)**: whole-object GETs of a 200 MiB object through the module, against a presigned GET straight to versitygw run right before and right after it (the mean of the two); Caddy RSS column = growth of peak RSS over the RSS before the row (target < 64 MB). **1 MiB ranges (req/s)**: random 1 MiB-aligned \`Range\` requests, same comparison."
 	echo "- **flood**: $BIG_CONC connections of cold requests on 20+ MP photos with the default worker/queue limits and \`transform_timeout 30s\`: the module must answer 2xx or a deliberate 503, keep peak RSS under 1.5 GB and answer every request within the timeout. Run twice: wrk resending at once after a 503, and backing off 100 ms after a 503 as a client honouring Retry-After would."
 	echo "- Ratio = module / baseline rate; \`(cpu …)\` = baseline CPU per op / module CPU per op, i.e. the same ratio measured in CPU time (Caddy's utime+stime from /proc/PID/stat over the row, vipsrate's getrusage), which other load on the machine disturbs much less. CPU per op for the module excludes the S3 server's own CPU.
 - Latencies are wrk's (module) and vipsrate's (baseline); non-2xx counts answers ≥ 400 (and socket errors in brackets); Caddy RSS is VmHWM of that Caddy process over the row (reset through /proc/PID/clear_refs before each row, so it still includes memory kept from earlier rows of the same Caddy); \`libvips N MB\` is vipsrate's own peak, a fresh process per row."
