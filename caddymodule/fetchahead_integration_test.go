@@ -18,8 +18,9 @@ import (
 // after a few requests have measured the origin as fast, 8 concurrent
 // cold requests start 3 downloads (the worker, one download, one ready),
 // not 8, and the others start theirs as places free up. Every request is
-// answered. The S3 server is versitygw, behind a proxy that counts the
-// object GETs and holds them until the test lets them go.
+// answered, and the queue-wait metric counts the wait for the window. The
+// S3 server is versitygw, behind a proxy that counts the object GETs and
+// holds them until the test lets them go.
 func TestFetchAheadAgainstS3(t *testing.T) {
 	s3srv.MakeBucket(t, "ahead")
 	s3srv.Put(t, "ahead", "a.jpg", sample(t, "photos/sunset.jpg"), "image/jpeg")
@@ -43,8 +44,16 @@ func TestFetchAheadAgainstS3(t *testing.T) {
 	})
 	defer proxy.Close()
 
-	base := startCaddy(t, "\timage_cdn {\n\t\tworkers 1\n\t\tqueue 8\n\t\t"+
-		s3Block("o", proxy.URL, "bucket ahead", "path_style")+"\n\t}")
+	base := startCaddy(t, "\thandle /metrics {\n\t\tmetrics\n\t}\n\thandle {\n\t\timage_cdn {\n\t\t\tworkers 1\n\t\t\tqueue 8\n\t\t\t"+
+		s3Block("o", proxy.URL, "bucket ahead", "path_style")+"\n\t\t}\n\t}")
+	queueWait := func() float64 {
+		t.Helper()
+		resp, body := do(t, "GET", base, "/metrics")
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("GET /metrics = %d", resp.StatusCode)
+		}
+		return seriesValue(body, "caddy_image_cdn_queue_wait_seconds_sum")
+	}
 	get := func(w int) error {
 		resp, _, err := send("GET", base, fmt.Sprintf("/tr:w-%d/a.jpg", w), "Accept: image/jpeg")
 		if err == nil && resp.StatusCode != http.StatusOK {
@@ -58,6 +67,7 @@ func TestFetchAheadAgainstS3(t *testing.T) {
 		}
 	}
 
+	waitedBefore := queueWait()
 	gets.Store(0)
 	hold.Lock()
 	const burst = 8
@@ -77,6 +87,11 @@ func TestFetchAheadAgainstS3(t *testing.T) {
 	// machine may measure it longer and allow one or two more, never all.
 	if started < 3 || started >= burst {
 		t.Errorf("%d of %d downloads started at once against a fast origin, want 3 (1 worker, 1 download, 1 ready)", started, burst)
+	}
+	// The requests kept out of the window waited there about as long as
+	// the GETs were held (500 ms); the queue-wait metric must show it.
+	if waited, least := queueWait()-waitedBefore, 0.3*float64(burst-started); waited < least {
+		t.Errorf("queue_wait_seconds grew by %.2f s, want at least %.1f s for %d requests held out of the window", waited, least, burst-started)
 	}
 	if n := gets.Load(); n != burst {
 		t.Errorf("%d downloads for %d cold requests", n, burst)

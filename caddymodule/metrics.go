@@ -79,7 +79,7 @@ var processMetrics = &metrics{
 		"Result-storage writes dropped because the write queue was full or was closed before they ran."),
 	queueWait: prometheus.NewHistogram(prometheus.HistogramOpts{
 		Namespace: "caddy", Subsystem: "image_cdn", Name: "queue_wait_seconds",
-		Help:    "Time a transformation waited for a free worker, once its source was fetched.",
+		Help:    "Time a transformation waited for its turn: to start fetching its source (the fetch-ahead window), then for a free worker.",
 		Buckets: secondsBuckets,
 	}),
 	rejections: counterVec("admission_rejections_total",
@@ -105,7 +105,7 @@ var processMetrics = &metrics{
 		gaugeFunc("memory_cache_bytes", "Bytes held by the memory caches of the running handlers.", memoryCacheBytes),
 		gaugeFunc("transforms_in_flight", "Transformations holding a worker now.",
 			func() float64 { return eachProcessor((*transform.Processor).Running) }),
-		gaugeFunc("queue_length", "Transformations reserved but not running: fetching their source or waiting for a worker.",
+		gaugeFunc("queue_length", "Transformations reserved but not running: waiting for their turn to fetch, fetching their source, or waiting for a worker.",
 			func() float64 { return eachProcessor((*transform.Processor).Queued) }),
 		gaugeFunc("vips_tracked_memory_bytes", "Memory libvips has allocated and holds now (vips_tracked_get_mem).",
 			func() float64 { return float64(transform.TrackedMemory()) }),

@@ -211,9 +211,10 @@ func (h *Handler) render(ctx context.Context, v *variant) (*resultstore.Entry, e
 		}
 		return nil, fromTransform(err) // waited past transform_timeout for a turn, or the client left
 	}
-	start := time.Now()
+	waitedToFetch, start := slot.Waited(), time.Now()
 	res, err := slot.ProcessWith(ctx, src, v.chain, v.format, transform.Options{Sources: layerSources{h, v.req}})
-	h.metrics.transformed(v.format, time.Since(start)-slot.Waited(), slot.Waited(), err)
+	waited := slot.Waited() // the fetch-ahead window's wait and the worker's
+	h.metrics.transformed(v.format, time.Since(start)-(waited-waitedToFetch), waited, err)
 	if err != nil {
 		return nil, fromTransform(err)
 	}

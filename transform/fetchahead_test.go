@@ -157,6 +157,10 @@ func TestSlotFetchHoldsTheWindow(t *testing.T) {
 	if err := <-fetched; err != nil {
 		t.Fatal(err)
 	}
+	// The wait for the window is a queue wait too (the queue_wait metric).
+	if w := s.Waited(); w < 30*time.Millisecond {
+		t.Errorf("Waited = %v after waiting 30 ms for the window", w)
+	}
 	s.Release()
 	for _, h := range held[1:] {
 		h.Release()

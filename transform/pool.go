@@ -104,8 +104,8 @@ func (p *Processor) ProcessWith(ctx context.Context, src []byte, c *Chain, f For
 type Slot struct {
 	p        *Processor
 	used     bool
-	inWindow bool // inside the fetch-ahead window, from Fetch to Release
-	waited   time.Duration
+	inWindow bool          // inside the fetch-ahead window, from Fetch to Release
+	waited   time.Duration // for the fetch-ahead window, then for a worker
 }
 
 // Reserve takes a queue place without waiting, or returns ErrOverloaded.
@@ -138,11 +138,14 @@ func (s *Slot) Fetch(ctx context.Context, get func(context.Context) error) error
 	if s.used || s.inWindow {
 		return errors.New("transform: slot already fetched")
 	}
-	if err := s.p.ahead.enter(ctx); err != nil {
+	start := time.Now()
+	err := s.p.ahead.enter(ctx)
+	s.waited += time.Since(start)
+	if err != nil {
 		return err
 	}
 	s.inWindow = true
-	start := time.Now()
+	start = time.Now()
 	if err := get(ctx); err != nil {
 		return err
 	}
@@ -168,7 +171,7 @@ func (s *Slot) ProcessWith(ctx context.Context, src []byte, c *Chain, f Format, 
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
-	s.waited = time.Since(start)
+	s.waited += time.Since(start)
 	defer func() { <-s.p.running }()
 
 	if err := ctx.Err(); err != nil {
@@ -210,5 +213,7 @@ func (p *Processor) Queued() int { return max(len(p.admit)-len(p.running), 0) }
 // Running is how many transformations hold a worker now.
 func (p *Processor) Running() int { return len(p.running) }
 
-// Waited is how long Process waited for a worker (0 before Process).
+// Waited is how long the slot has waited for its turn so far: in Fetch,
+// for the fetch-ahead window, and in Process, for a worker. Queued
+// requests wait mostly in the first when the origin is fast.
 func (s *Slot) Waited() time.Duration { return s.waited }
