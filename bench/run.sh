@@ -583,7 +583,6 @@ vips_bracket() {
 		V_OK=1 V_RATE=${V1[1]} V_CPU=${V1[2]} V_P50=${V1[3]} V_P99=${V1[4]} V_RSS=${V1[5]}
 		return
 	fi
-	mean() { awk -v a="$1" -v b="$2" 'BEGIN{ printf "%.1f", (a + b) / 2 }'; }
 	log "libvips either side of image_cdn: ${V1[1]} and $V_RATE ops/s"
 	V_RATE=$(mean "${V1[1]}" "$V_RATE") V_CPU=$(mean "${V1[2]}" "$V_CPU") V_P50=$(mean "${V1[3]}" "$V_P50") V_P99=$(mean "${V1[4]}" "$V_P99")
 	V_RSS=$(( V_RSS > V1[5] ? V_RSS : V1[5] ))
@@ -603,6 +602,7 @@ tr_run() {
 }
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN{ if (a ~ /^[0-9.]+$/ && b ~ /^[0-9.]+$/ && b > 0) printf "%.2f", a / b; else printf "n/a" }'; }
+mean() { awk -v a="$1" -v b="$2" -v f="${3:-%.1f}" 'BEGIN{ printf f, (a + b) / 2 }'; } # mean <a> <b> [printf format]
 rss_peak() { # the Caddy's peak RSS since the last rss_reset, for a table cell
 	if [[ $CRASHED == 1 ]]; then printf 'n/a (crashed)'; else printf '%s MB peak' "$(mb "$(status_kb "$CADDY_PID" VmHWM)")"; fi
 }
@@ -672,7 +672,7 @@ for c in $(phase pass && echo "$CONCS"); do
 	s3mbps=$s3first
 	if [[ $W_OK == 1 && $s3first != n/a ]]; then
 		log "direct S3 GET either side of image_cdn: $s3first and $W_MBPS MB/s"
-		s3mbps=$(awk -v a="$s3first" -v b="$W_MBPS" 'BEGIN{ printf "%.0f", (a + b) / 2 }')
+		s3mbps=$(mean "$s3first" "$W_MBPS" %.0f)
 	elif [[ $W_OK == 1 ]]; then
 		s3mbps=$W_MBPS
 	fi
