@@ -18,8 +18,9 @@ package transform
 // It runs as the program is loaded, before the Go runtime starts a thread:
 // glibc fixes its arena limit the first time a thread needs an arena of
 // its own, so a mallopt from Go, once Caddy has made cgo calls (name
-// lookups) on other threads, would come too late (measured: 146 MB peak against 132 MB with
-// the variable set). An operator's MALLOC_ARENA_MAX wins: glibc reads it.
+// lookups) on other threads, would come too late (measured: 146 MB peak
+// against 132 MB with the variable set). An operator's MALLOC_ARENA_MAX
+// wins: glibc reads it.
 __attribute__((constructor)) static void limit_malloc_arenas(void) {
 #if defined(__GLIBC__) && defined(M_ARENA_MAX)
 	if (!getenv("MALLOC_ARENA_MAX"))
