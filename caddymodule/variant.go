@@ -199,7 +199,8 @@ func (h *Handler) render(ctx context.Context, v *variant) (*resultstore.Entry, e
 	}
 	defer slot.Release()
 
-	var src []byte
+	var src sourceBytes
+	defer func() { src.release() }()
 	var info origin.Info
 	var fetchErr error
 	if err := slot.Fetch(ctx, func(ctx context.Context) error {
@@ -212,7 +213,7 @@ func (h *Handler) render(ctx context.Context, v *variant) (*resultstore.Entry, e
 		return nil, fromTransform(err) // waited past transform_timeout for a turn, or the client left
 	}
 	waitedToFetch, start := slot.Waited(), time.Now()
-	res, err := slot.ProcessWith(ctx, src, v.chain, v.format, transform.Options{Sources: layerSources{h, v.req}})
+	res, err := slot.ProcessWith(ctx, src.body, v.chain, v.format, transform.Options{Sources: layerSources{h, v.req}})
 	waited := slot.Waited() // the fetch-ahead window's wait and the worker's
 	h.metrics.transformed(v.format, time.Since(start)-(waited-waitedToFetch), waited, err)
 	if err != nil {
@@ -243,10 +244,26 @@ func (h *Handler) render(ctx context.Context, v *variant) (*resultstore.Entry, e
 	return e, nil
 }
 
+// sourceBytes is a downloaded source image: in a transform.SourceBuffer, off
+// the Go heap, when buf is set, else in Go memory.
+type sourceBytes struct {
+	body []byte
+	buf  *transform.SourceBuffer
+}
+
+// release gives back the memory held off the Go heap; libvips keeps its
+// own reference for as long as it reads the bytes.
+func (s sourceBytes) release() {
+	if s.buf != nil {
+		s.buf.Release()
+	}
+}
+
 // fetchSource downloads the source into memory, within the byte limit.
-func (h *Handler) fetchSource(ctx context.Context, v *variant) ([]byte, origin.Info, error) {
+func (h *Handler) fetchSource(ctx context.Context, v *variant) (sourceBytes, origin.Info, error) {
 	if v.req.videoFrame {
-		return h.videoFrame(ctx, v)
+		b, info, err := h.videoFrame(ctx, v)
+		return sourceBytes{body: b}, info, err
 	}
 	return h.download(ctx, v.req, v.req.key, v.from, true)
 }
@@ -261,50 +278,88 @@ type layerSources struct {
 }
 
 func (s layerSources) Fetch(ctx context.Context, path string) ([]byte, error) {
-	b, _, err := s.h.download(ctx, s.req, path, 0, false)
+	src, _, err := s.h.download(ctx, s.req, path, 0, false)
 	if asClientError(err).status == http.StatusNotFound {
 		return nil, fmt.Errorf("layer %q: %w", path, transform.ErrSourceNotFound)
 	}
-	return b, err
+	return src.body, err
 }
 
 // download reads one object into memory, within the byte limit, trying the
-// origins from index from; image says it must be an image type. An object
-// from a remote origin is kept in source storage.
-func (h *Handler) download(ctx context.Context, req *request, key string, from int, image bool) ([]byte, origin.Info, error) {
+// origins from index from; image says it is the source image of a
+// transformation, not a layer or a font. An object from a remote origin is
+// kept in source storage.
+//
+// A source image whose size is known, and that is not kept, is read off
+// the Go heap (transform.SourceBuffer): it dies with the request. Layers
+// and fonts are handed to transform as Go memory (transform.Sources), and
+// a kept source lives on in the write queue.
+func (h *Handler) download(ctx context.Context, req *request, key string, from int, image bool) (sourceBytes, origin.Info, error) {
 	obj, from, err := h.open(ctx, key, origin.GetOptions{}, from)
 	if err != nil {
-		return nil, origin.Info{}, err
+		return sourceBytes{}, origin.Info{}, err
 	}
 	defer obj.Body.Close()
 	if err := checkPrivate(req, obj.Info); err != nil {
-		return nil, origin.Info{}, err
+		return sourceBytes{}, origin.Info{}, err
 	}
 	if t := transform.SourceType(obj.ContentType, key); image && !transform.IsImageType(t) {
-		return nil, origin.Info{}, notAnImage(t)
+		return sourceBytes{}, origin.Info{}, notAnImage(t)
 	}
 	limit := h.processor.Limits().MaxSourceBytes
 	if obj.Size > limit {
-		return nil, origin.Info{}, limitError(fmt.Errorf("the source is %d bytes, over the %d-byte limit", obj.Size, limit))
+		return sourceBytes{}, origin.Info{}, limitError(fmt.Errorf("the source is %d bytes, over the %d-byte limit", obj.Size, limit))
+	}
+	kept := h.keepsSource(from)
+	if image && obj.Size > 0 && !kept {
+		src, err := readOffHeap(ctx, obj)
+		return src, obj.Info, err
 	}
 	buf := bytes.NewBuffer(make([]byte, 0, obj.Size+bytes.MinRead))
 	if _, err := buf.ReadFrom(io.LimitReader(obj.Body, limit+1)); err != nil {
-		var oe *origin.Error
-		if errors.As(err, &oe) { // the origin's own verdict, e.g. over a web origin's max_size
-			return nil, origin.Info{}, fromOrigin("", err)
-		}
-		if ctx.Err() != nil {
-			return nil, origin.Info{}, fromOrigin("", &origin.Error{Kind: origin.Timeout, Code: "Timeout", Err: err})
-		}
-		return nil, origin.Info{}, fromOrigin("", &origin.Error{Kind: origin.Unavailable, Code: "ReadError", Err: err})
+		return sourceBytes{}, origin.Info{}, readError(ctx, err)
 	}
 	if int64(buf.Len()) > limit {
-		return nil, origin.Info{}, limitError(fmt.Errorf("the source is over the %d-byte limit", limit))
+		return sourceBytes{}, origin.Info{}, limitError(fmt.Errorf("the source is over the %d-byte limit", limit))
 	}
-	if h.keepsSource(from) {
+	if kept {
 		h.keepSource(key, obj.Info, buf.Bytes())
 	}
-	return buf.Bytes(), obj.Info, nil
+	return sourceBytes{body: buf.Bytes()}, obj.Info, nil
+}
+
+// readOffHeap reads an object of known size into a SourceBuffer. A body
+// shorter or longer than its size is a failed read: the object changed
+// under the request.
+func readOffHeap(ctx context.Context, obj *origin.Object) (sourceBytes, error) {
+	buf, err := transform.NewSourceBuffer(obj.Size)
+	if err != nil {
+		return sourceBytes{}, fmt.Errorf("allocating %d bytes for the source: %w", obj.Size, err)
+	}
+	_, err = io.ReadFull(obj.Body, buf.Bytes())
+	if err == nil {
+		var more [1]byte
+		if n, _ := io.ReadFull(obj.Body, more[:]); n > 0 {
+			err = fmt.Errorf("the body is longer than its %d bytes", obj.Size)
+		}
+	}
+	if err != nil {
+		buf.Release()
+		return sourceBytes{}, readError(ctx, err)
+	}
+	return sourceBytes{body: buf.Bytes(), buf: buf}, nil
+}
+
+// readError classifies a failure while reading a body.
+func readError(ctx context.Context, err error) error {
+	var oe *origin.Error
+	if errors.As(err, &oe) { // the origin's own verdict, e.g. over a web origin's max_size
+		return fromOrigin("", err)
+	}
+	if ctx.Err() != nil {
+		return fromOrigin("", &origin.Error{Kind: origin.Timeout, Code: "Timeout", Err: err})
+	}
+	return fromOrigin("", &origin.Error{Kind: origin.Unavailable, Code: "ReadError", Err: err})
 }
 
 // variantETag is strong and specific to the variant: the same source,

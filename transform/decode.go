@@ -59,7 +59,6 @@ import "C"
 
 import (
 	"fmt"
-	"runtime"
 	"strings"
 	"unsafe"
 
@@ -102,14 +101,21 @@ func (o loadOptions) String() string {
 	return strings.Join(opts, ",")
 }
 
-// newSource gives libvips src without copying it: the bytes stay pinned
-// until libvips frees the source (pinned.go).
+// newSource gives libvips src without copying it: the bytes stay pinned,
+// or their SourceBuffer referenced, until libvips frees the source
+// (pinned.go).
 func newSource(src []byte) *C.VipsSource {
-	p := new(runtime.Pinner)
-	p.Pin(&src[0])
+	var r releaser
+	if b := offHeap.holding(unsafe.Pointer(&src[0])); b != nil {
+		r = b
+	} else {
+		p := new(pinned)
+		p.Pin(&src[0])
+		r = p
+	}
 	var blob *C.VipsBlob
 	s := C.icdn_dec_source(unsafe.Pointer(&src[0]), C.size_t(len(src)), &blob)
-	pins.Store(unsafe.Pointer(blob), p)
+	pins.Store(unsafe.Pointer(blob), r)
 	C.icdn_dec_blob_unref(blob)
 	return s
 }

@@ -10,6 +10,9 @@
 //	err = slot.Fetch(ctx, download)                                // waits for the fetch-ahead window, then downloads
 //	res, err := slot.Process(ctx, src, c, f)                       // processor.Process is Reserve, then Process
 //
+// src may be Go memory or the Bytes of a SourceBuffer (C memory, counted
+// references); libvips reads either in place, for as long as it needs.
+//
 // Process's errors: *Error of Kind Invalid, Limit, Unsupported (400),
 // Corrupt (422, never cached), Overloaded (503); ctx.Err() when the
 // deadline passed or the caller left, after libvips stopped computing

@@ -19,11 +19,23 @@ import (
 // worker threads). So each source's blob is pinned when it is made and
 // unpinned from the blob's free callback, whenever that comes.
 //
+// A source in a SourceBuffer (C memory) is not pinned but referenced, and
+// the reference dropped from the same callback.
+//
 // The caller must not change the bytes while libvips may still read them;
 // nothing in this module writes to a source after fetching it.
 
-// pins holds the Pinner of every blob libvips still has, by blob address.
-var pins sync.Map // unsafe.Pointer (*C.VipsBlob) -> *runtime.Pinner
+// pins holds, by blob address, what lets go of the memory of every blob
+// libvips still has: a *runtime.Pinner or a *SourceBuffer.
+var pins sync.Map // unsafe.Pointer (*C.VipsBlob) -> releaser
+
+type releaser interface{ release() }
+
+type pinned struct{ runtime.Pinner }
+
+func (p *pinned) release() { p.Unpin() }
+
+func (b *SourceBuffer) release() { b.unref() }
 
 // pinnedSources counts the blobs libvips still has; the tests check that
 // every transformation gives its sources back.
@@ -36,6 +48,6 @@ func pinnedSources() int {
 //export icdnReleasePinned
 func icdnReleasePinned(blob unsafe.Pointer) {
 	if p, ok := pins.LoadAndDelete(blob); ok {
-		p.(*runtime.Pinner).Unpin()
+		p.(releaser).release()
 	}
 }

@@ -132,10 +132,10 @@ func TestSourceFormats(t *testing.T) {
 	}
 }
 
-// TestSourcesReleased: libvips reads sources from pinned Go memory, and
-// every path through the pipeline (shrink-on-load, random access, a damaged
-// source, a refused one) must give every source back, or the memory stays
-// pinned for ever.
+// TestSourcesReleased: libvips reads sources from pinned Go memory or from
+// a SourceBuffer, and every path through the pipeline (shrink-on-load,
+// random access, a damaged source, a refused one) must give every source
+// back, or the memory stays pinned, or allocated, for ever.
 func TestSourcesReleased(t *testing.T) {
 	jpeg := encodeWith(t, quadrants(t, 400, 300), JPEG)
 	for _, tt := range []struct {
@@ -151,9 +151,21 @@ func TestSourcesReleased(t *testing.T) {
 		c, err := Parse(tt.chain, "", ParseOptions{})
 		must(t, err)
 		p := NewProcessor(Config{Workers: 1, Limits: Limits{MaxSourcePixels: 4_000_000}})
-		_, _ = p.Process(context.Background(), tt.src, c, JPEG)
+		_, goErr := p.Process(context.Background(), tt.src, c, JPEG)
 		if n := pinnedSources(); n != 0 {
 			t.Errorf("%s: libvips still holds %d source(s)", tt.name, n)
+		}
+
+		buf, err := NewSourceBuffer(int64(len(tt.src)))
+		must(t, err)
+		copy(buf.Bytes(), tt.src)
+		_, cErr := p.Process(context.Background(), buf.Bytes(), c, JPEG)
+		if (goErr == nil) != (cErr == nil) {
+			t.Errorf("%s: from Go memory %v, from a SourceBuffer %v", tt.name, goErr, cErr)
+		}
+		buf.Release()
+		if n, m := pinnedSources(), offHeap.count(); n != 0 || m != 0 {
+			t.Errorf("%s: from a SourceBuffer, libvips still holds %d source(s), %d buffer(s) allocated", tt.name, n, m)
 		}
 	}
 }
