@@ -42,3 +42,25 @@ func TestTrimOnlyAfterWork(t *testing.T) {
 	default:
 	}
 }
+
+// TestSourceSizedMemoryIsReused: a freed chunk the size of a photo's source
+// is reused without faulting its pages in again (tune_malloc's fixed
+// thresholds). With glibc's moving thresholds it is mapped and unmapped, or
+// handed back with the heap's top, depending on past frees. A malloc_trim
+// tick or another thread's allocation can fall between the two fills, so
+// one clean attempt in three is enough.
+func TestSourceSizedMemoryIsReused(t *testing.T) {
+	const n = 8 << 20
+	faults := make([]int, 0, 3)
+	for range 3 {
+		f := refaultedPages(n)
+		if f < 0 {
+			t.Fatal("malloc failed")
+		}
+		if f < n/4096/8 {
+			return
+		}
+		faults = append(faults, f)
+	}
+	t.Errorf("refilling a freed %d-byte chunk faulted %v pages; want it kept and reused", n, faults)
+}
