@@ -26,7 +26,7 @@ import (
 // nothing in this module writes to a source after fetching it.
 
 // pins holds, by blob address, what lets go of the memory of every blob
-// libvips still has: a *runtime.Pinner or a *SourceBuffer.
+// libvips still has: a *pinned (Go memory) or a *SourceBuffer.
 var pins sync.Map // unsafe.Pointer (*C.VipsBlob) -> releaser
 
 type releaser interface{ release() }
@@ -35,6 +35,8 @@ type pinned struct{ runtime.Pinner }
 
 func (p *pinned) release() { p.Unpin() }
 
+// release drops the reference a libvips source held; the owner's is
+// dropped by Release.
 func (b *SourceBuffer) release() { b.unref() }
 
 // pinnedSources counts the blobs libvips still has; the tests check that
