@@ -334,7 +334,7 @@ func (h *Handler) download(ctx context.Context, req *request, key string, from i
 func readOffHeap(ctx context.Context, obj *origin.Object) (sourceBytes, error) {
 	buf, err := transform.NewSourceBuffer(obj.Size)
 	if err != nil {
-		return sourceBytes{}, fmt.Errorf("allocating %d bytes for the source: %w", obj.Size, err)
+		return sourceBytes{}, fromTransform(fmt.Errorf("allocating %d bytes for the source: %w", obj.Size, err)) // 503 when malloc failed
 	}
 	_, err = io.ReadFull(obj.Body, buf.Bytes())
 	if err == nil {

@@ -2,11 +2,16 @@ package transform
 
 /*
 #include <stdlib.h>
+
+// icdn_src_alloc is malloc as C has it: cgo's C.malloc never returns NULL
+// but ends the process when memory runs out.
+static void *icdn_src_alloc(size_t n) { return malloc(n); }
 */
 import "C"
 
 import (
 	"errors"
+	"math"
 	"sync"
 	"sync/atomic"
 	"unsafe"
@@ -36,24 +41,22 @@ type SourceBuffer struct {
 }
 
 // NewSourceBuffer allocates n bytes (n > 0) outside the Go heap. The caller
-// must Release it.
+// must Release it. When malloc fails the error is an *Error of Kind
+// Overloaded.
 func NewSourceBuffer(n int64) (*SourceBuffer, error) {
-	if n <= 0 || n > maxSourceBuffer {
+	if n <= 0 || uint64(n) > math.MaxInt {
 		return nil, errors.New("transform: source buffer size out of range")
 	}
-	p := C.malloc(C.size_t(n))
+	p := C.icdn_src_alloc(C.size_t(n))
 	if p == nil {
-		return nil, errors.New("transform: out of memory for the source")
+		// The machine is out of memory now, not the request at fault.
+		return nil, &Error{Kind: Overloaded, Msg: "no memory for the source image now, retry later"}
 	}
 	b := &SourceBuffer{ptr: p, n: int(n)}
 	b.refs.Store(1)
 	offHeap.add(b)
 	return b, nil
 }
-
-// maxSourceBuffer keeps int conversions safe on every platform; sources
-// are bounded far below it by Limits.MaxSourceBytes.
-const maxSourceBuffer = 1<<31 - 1
 
 // Bytes is the buffer's memory. It is valid until the owner's Release; a
 // slice of it passed to Process stays readable by libvips for as long as

@@ -1,6 +1,7 @@
 package transform
 
 import (
+	"errors"
 	"testing"
 
 	"github.com/davidbyttow/govips/v2/vips"
@@ -41,12 +42,20 @@ func TestSourceBufferOutlivesOwner(t *testing.T) {
 	}
 }
 
+// TestSourceBufferSizes: an empty or negative size is refused, and one
+// malloc cannot give (an exabyte) is Overloaded, not the end of the
+// process (cgo's own C.malloc would end it).
 func TestSourceBufferSizes(t *testing.T) {
-	for _, n := range []int64{0, -1, maxSourceBuffer + 1} {
+	for _, n := range []int64{0, -1} {
 		if b, err := NewSourceBuffer(n); err == nil {
 			b.Release()
 			t.Errorf("NewSourceBuffer(%d) succeeded", n)
 		}
+	}
+	_, err := NewSourceBuffer(1 << 60)
+	var te *Error
+	if !errors.As(err, &te) || te.Kind != Overloaded {
+		t.Errorf("NewSourceBuffer(1<<60) = %v, want an Overloaded *Error", err)
 	}
 }
 
