@@ -24,11 +24,11 @@ import (
 // the garbage collector lets the heap grow to twice the live data before it
 // collects, so every source in flight costs about twice its size in RSS,
 // plus the runtime's zeroing of each new slice. In C memory it costs its
-// size, and glibc gives it back at free or at the periodic malloc_trim
-// (malloc.go). Measured against versitygw (bench/findings.md): peak RSS 7-10
-// MB lower at 2 and at 8 connections, throughput unchanged within the
-// machine's noise. (Pooling Go slices instead raised peak RSS by 45 MB: the
-// pooled slices stayed live.)
+// size; glibc reuses a freed source's chunk for the next one (malloc.go
+// fixes its thresholds for that) and hands free pages back at the periodic
+// malloc_trim. Measured against versitygw (bench/findings.md): peak RSS
+// 7-10 MB lower at 2 and at 8 connections. (Pooling Go slices instead
+// raised peak RSS by 45 MB: the pooled slices stayed live.)
 //
 // The buffer is counted: its owner holds one reference, and every libvips
 // source made from it holds another until libvips frees it, possibly on one
