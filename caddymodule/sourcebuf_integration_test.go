@@ -35,15 +35,17 @@ func TestSourcesOffTheGoHeap(t *testing.T) {
 
 	base := startCaddy(t, site(s3Block("o", s3srv.Endpoint(), "bucket offheap", "path_style"),
 		"origin web w "+web.URL+" {\n\t\t\tallow_private 127.0.0.1\n\t\t}"))
-	freed := func(what string) {
+	// live waits until want source buffers are allocated.
+	live := func(want int, when string) {
 		t.Helper()
-		for deadline := time.Now().Add(3 * time.Second); transform.LiveSourceBuffers() != 0; {
+		for deadline := time.Now().Add(5 * time.Second); transform.LiveSourceBuffers() != want; {
 			if time.Now().After(deadline) {
-				t.Fatalf("%s: %d source buffers still allocated", what, transform.LiveSourceBuffers())
+				t.Fatalf("%s: %d source buffers allocated, want %d", when, transform.LiveSourceBuffers(), want)
 			}
-			time.Sleep(10 * time.Millisecond) // polling, with a deadline
+			time.Sleep(5 * time.Millisecond) // polling, with a deadline
 		}
 	}
+	freed := func(what string) { t.Helper(); live(0, "after "+what) }
 
 	if resp, _ := do(t, "GET", base, "/tr:w-40/good.jpg"); resp.StatusCode != 200 {
 		t.Errorf("good = %d %s", resp.StatusCode, resp.Header.Get("Ik-Error"))
@@ -57,16 +59,15 @@ func TestSourcesOffTheGoHeap(t *testing.T) {
 	for _, whole := range []bool{true, false} {
 		got := make(chan int, 1)
 		go func() {
-			resp, _ := do(t, "GET", base, "/tr:w-41/web/"+strconv.FormatBool(whole)+".jpg")
+			resp, _, err := send("GET", base, "/tr:w-41/web/"+strconv.FormatBool(whole)+".jpg")
+			if err != nil {
+				got <- 0
+				return
+			}
 			got <- resp.StatusCode
 		}()
 		// Half the body is in: the source is being read into a buffer.
-		for deadline := time.Now().Add(5 * time.Second); transform.LiveSourceBuffers() != 1; {
-			if time.Now().After(deadline) {
-				t.Fatalf("while the body arrives, %d source buffers are allocated, want 1", transform.LiveSourceBuffers())
-			}
-			time.Sleep(5 * time.Millisecond) // polling, with a deadline
-		}
+		live(1, "while the body arrives")
 		resume <- whole
 		status := <-got
 		switch {
