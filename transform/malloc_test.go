@@ -1,7 +1,11 @@
 package transform
 
 import (
+	"bytes"
 	"context"
+	"fmt"
+	"os"
+	"os/exec"
 	"testing"
 	"time"
 )
@@ -63,4 +67,36 @@ func TestSourceSizedMemoryIsReused(t *testing.T) {
 		faults = append(faults, f)
 	}
 	t.Errorf("refilling a freed %d-byte chunk faulted %v pages; want it kept and reused", n, faults)
+}
+
+// TestOperatorMallocSettingsWin: a threshold the operator sets, in the
+// environment or in GLIBC_TUNABLES, replaces tune_malloc's (README). The
+// test binary runs itself with each; a small threshold maps the refilled
+// chunk afresh, so its pages fault in again.
+func TestOperatorMallocSettingsWin(t *testing.T) {
+	const n = 8 << 20
+	if os.Getenv("ICDN_REFAULT_PROBE") != "" {
+		fmt.Printf("refaulted %d\n", refaultedPages(n))
+		return
+	}
+	for _, setting := range []string{
+		"MALLOC_MMAP_THRESHOLD_=131072",
+		"GLIBC_TUNABLES=glibc.malloc.trim_threshold=131072",
+	} {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestOperatorMallocSettingsWin$", "-test.count=1")
+		cmd.Env = append(os.Environ(), "ICDN_REFAULT_PROBE=1", setting)
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("%s: %v\n%s", setting, err, out)
+		}
+		var faults int
+		if i := bytes.Index(out, []byte("refaulted ")); i < 0 {
+			t.Fatalf("%s: no probe output:\n%s", setting, out)
+		} else if _, err := fmt.Sscan(string(out[i+len("refaulted "):]), &faults); err != nil {
+			t.Fatalf("%s: %v", setting, err)
+		}
+		if faults < n/4096/2 {
+			t.Errorf("with %s, refilling a freed %d-byte chunk faulted %d pages; the operator's threshold was not used", setting, n, faults)
+		}
+	}
 }
