@@ -41,8 +41,8 @@ static int operator_chose(const char *env, const char *tunable) {
 // the moving threshold) now come from the heap, and up to 64 MiB of free
 // top stays until the periodic malloc_trim: 7-12 thousand faults, 6-7 %
 // more requests per second at 8 connections and 0-14 % at 2 (three
-// alternating pairs each), the same peak RSS (bench/findings.md). Larger chunks (a 100 MP decode) are still mapped
-// and unmapped at once.
+// alternating pairs each), the same peak RSS (bench/findings.md). Larger
+// chunks (a 100 MP decode) are still mapped and unmapped at once.
 __attribute__((constructor)) static void tune_malloc(void) {
 #if defined(__GLIBC__)
 	if (!operator_chose("MALLOC_ARENA_MAX", "glibc.malloc.arena_max"))
