@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -57,24 +58,24 @@ func TestSourcesOffTheGoHeap(t *testing.T) {
 	freed("a damaged source")
 
 	for _, whole := range []bool{true, false} {
-		got := make(chan int, 1)
+		got := make(chan *http.Response, 1)
 		go func() {
 			resp, _, err := send("GET", base, "/tr:w-41/web/"+strconv.FormatBool(whole)+".jpg")
 			if err != nil {
-				got <- 0
-				return
+				resp = &http.Response{Header: http.Header{"Ik-Error": {err.Error()}}}
 			}
-			got <- resp.StatusCode
+			got <- resp
 		}()
 		// Half the body is in: the source is being read into a buffer.
 		live(1, "while the body arrives")
 		resume <- whole
-		status := <-got
+		resp := <-got
+		status, ikErr := resp.StatusCode, resp.Header.Get("Ik-Error")
 		switch {
 		case whole && status != 200:
-			t.Errorf("whole web body = %d", status)
-		case !whole && status < 500:
-			t.Errorf("web body cut short = %d, want a 5xx", status)
+			t.Errorf("whole web body = %d %s", status, ikErr)
+		case !whole && (status < 500 || status != http.StatusBadGateway || !strings.HasPrefix(ikErr, "ReadError - ")):
+			t.Errorf("web body cut short = %d %q, want a 5xx: 502 ReadError (README)", status, ikErr)
 		}
 		freed("a web body, whole " + strconv.FormatBool(whole))
 	}
