@@ -84,7 +84,8 @@ func (j *job) imageLayer(l *layer) (*vips.ImageRef, error) {
 	if err != nil {
 		return nil, &Error{Kind: Corrupt, Param: "l-image", Msg: "the layer image cannot be read", Cause: err}
 	}
-	if err := img.AutoRotate(); err == nil {
+	err = img.AutoRotate()
+	if err == nil {
 		err = singlePage(img)
 	}
 	if err == nil {

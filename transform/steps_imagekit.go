@@ -206,7 +206,8 @@ func shadow(_ *job, img *vips.ImageRef, s *step, _ bool) (*vips.ImageRef, error)
 		}
 	}
 	dx, dy := w*sh.x/100, h*sh.y/100
-	if err := mask.Linear1(float64(sh.sat)/100, 0); err == nil {
+	err = mask.Linear1(float64(sh.sat)/100, 0)
+	if err == nil {
 		err = mask.Embed(dx, dy, w, h, vips.ExtendBlack)
 	}
 	if err == nil {
