@@ -92,8 +92,3 @@ func unsupportedf(format string, args ...any) *Error {
 func corrupt(msg string, cause error) *Error {
 	return &Error{Kind: Corrupt, Msg: msg, Cause: cause}
 }
-
-// unsupported is unsupportedf with a cause for the log.
-func unsupported(msg string, cause error) *Error {
-	return &Error{Kind: Unsupported, Msg: msg, Cause: cause}
-}
