@@ -70,10 +70,13 @@ func TestSpecialPaths(t *testing.T) {
 		if resp.StatusCode != 200 || len(body) != len(sample(t, "photos/seeding.jpg")) {
 			t.Errorf("di alone = %d (%d bytes)", resp.StatusCode, len(body))
 		}
-		// A present source ignores di.
+		// A present source ignores di: the answer is its own variant.
 		resp, body = do(t, "GET", base, "/tr:w-40,di-defaults@@none.jpg/photos/sunset.jpg")
 		if resp.StatusCode != 200 || resp.Header.Get("Ik-Default-Image") != "" || resp.Header.Get("Cache-Control") != DefaultCacheControl {
 			t.Errorf("present source with di = %d %v", resp.StatusCode, resp.Header)
+		}
+		if _, own := do(t, "GET", base, "/tr:w-40/photos/sunset.jpg"); body != own {
+			t.Errorf("present source with di: %d bytes, not the %d of its own w-40 variant", len(body), len(own))
 		}
 		if resp, _ := do(t, "GET", base, "/tr:w-40,di-defaults@@gone.jpg/missing.jpg"); resp.StatusCode != 404 {
 			t.Errorf("missing default = %d, want 404", resp.StatusCode)
