@@ -37,6 +37,7 @@ func TestFetchAheadAgainstS3(t *testing.T) {
 			if req.Method == http.MethodGet && strings.HasSuffix(req.URL.Path, "/a.jpg") {
 				gets.Add(1)
 				hold.RLock()
+				//lint:ignore SA2001 the read lock is a gate: it waits while the test holds the write lock
 				hold.RUnlock()
 			}
 			return http.DefaultTransport.RoundTrip(req)
