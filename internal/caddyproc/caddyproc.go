@@ -126,23 +126,38 @@ func (p *Process) Output() string { return p.out.String() }
 // PeakRSS is the process's high-water mark of resident memory (VmHWM).
 func (p *Process) PeakRSS(t testing.TB) int64 {
 	t.Helper()
-	f, err := os.Open(fmt.Sprintf("/proc/%d/status", p.cmd.Process.Pid))
+	n, err := p.status("VmHWM")
 	if err != nil {
 		t.Fatalf("reading caddy's memory: %v", err)
+	}
+	return n
+}
+
+// RSS is the process's resident memory now (VmRSS). It takes no
+// testing.TB so that a sampling goroutine may call it.
+func (p *Process) RSS() (int64, error) { return p.status("VmRSS") }
+
+// status reads one kB field of /proc/<pid>/status, in bytes.
+func (p *Process) status(field string) (int64, error) {
+	f, err := os.Open(fmt.Sprintf("/proc/%d/status", p.cmd.Process.Pid))
+	if err != nil {
+		return 0, err
 	}
 	defer f.Close()
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
+		if v, ok := strings.CutPrefix(sc.Text(), field+":"); ok {
 			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
 			if err != nil {
-				t.Fatal(err)
+				return 0, fmt.Errorf("%s in /proc status: %w", field, err)
 			}
-			return kb << 10
+			return kb << 10, nil
 		}
 	}
-	t.Fatal("no VmHWM in /proc status")
-	return 0
+	if err := sc.Err(); err != nil {
+		return 0, err
+	}
+	return 0, fmt.Errorf("no %s in /proc status", field)
 }
 
 // FreeAddr is a free 127.0.0.1 address to listen on.
