@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -21,7 +22,9 @@ import (
 // with a share of hostile requests mixed in, against Caddy running as its
 // own process under GOTRACEBACK=crash. It reports the legitimate
 // throughput of both runs and their ratio, the hostile answers outside
-// their documented statuses, and the peak RSS; it fails on a crash.
+// their documented statuses, the peak RSS, and whether RSS stays flat:
+// each run's highest RSS in its middle and in its last third (sampled every
+// second; SOAK_RSS_TRACE=<file> writes the samples). It fails on a crash.
 //
 //	SOAK_DURATION=3m SOAK_PHOTOS=/usr/share/backgrounds \
 //	  go test -run x -bench Soak -benchtime 1x ./internal/hostile/
@@ -64,9 +67,12 @@ func BenchmarkSoak(b *testing.B) {
 		w, h := 200+int(n%600), 150+int((n/600)%450)
 		return Case{Path: fmt.Sprintf("/tr:w-%d,h-%d/%s", w, h, photos[int(n)%len(photos)]), Want: []int{http.StatusOK}}
 	}
-	run := func(share float64) (okPerSec float64, outside, overloaded int64) {
+	run := func(share float64) (okPerSec float64, outside, overloaded int64, rss []rssSample) {
 		var ok, bad, shed atomic.Int64
 		deadline := time.Now().Add(dur)
+		stopSampling := make(chan struct{})
+		sampled := make(chan []rssSample)
+		go func() { sampled <- sampleRSS(srv, rssEvery, stopSampling) }()
 		var wg sync.WaitGroup
 		for i := range conns {
 			wg.Add(1)
@@ -94,17 +100,32 @@ func BenchmarkSoak(b *testing.B) {
 			}(uint64(i))
 		}
 		wg.Wait()
-		return float64(ok.Load()) / dur.Seconds(), bad.Load(), shed.Load()
+		close(stopSampling)
+		return float64(ok.Load()) / dur.Seconds(), bad.Load(), shed.Load(), <-sampled
 	}
 
 	b.ResetTimer()
 	for range b.N {
-		clean, _, cleanShed := run(0)
-		mixed, outside, mixedShed := run(hostileShare)
+		clean, _, cleanShed, cleanRSS := run(0)
+		mixed, outside, mixedShed, mixedRSS := run(hostileShare)
 		if !srv.Alive() {
 			b.Fatalf("the server crashed during the soak; its output:\n%s", srv.Output())
 		}
 		peak := srv.PeakRSS(b)
+		if path := os.Getenv("SOAK_RSS_TRACE"); path != "" {
+			writeRSSTrace(b, path, map[string][]rssSample{"clean": cleanRSS, "mixed": mixedRSS})
+		}
+		// Flat memory under a steady load (issue 15): the highest RSS of
+		// each run's last third against that of its middle third (the first
+		// third is warm-up: caches, malloc's arena and Go's heap filling).
+		for _, r := range []struct {
+			name    string
+			samples []rssSample
+		}{{"clean", cleanRSS}, {"mixed", mixedRSS}} {
+			mid, last := thirdsPeak(r.samples)
+			b.ReportMetric(float64(mid>>20), r.name+"-rss-mid-MiB")
+			b.ReportMetric(float64(last>>20), r.name+"-rss-last-MiB")
+		}
 		b.ReportMetric(clean, "clean-ok/s")
 		b.ReportMetric(mixed, "mixed-ok/s")
 		// The issue's bar: legitimate throughput with hostile requests
@@ -147,4 +168,94 @@ func soakPhotos(b *testing.B, s3 *s3test.Server) []string {
 		}
 	}
 	return keys
+}
+
+// rssEvery is how often the soak samples the server's resident memory.
+const rssEvery = time.Second
+
+type rssSample struct {
+	at  time.Duration // since the run started
+	rss int64         // bytes
+}
+
+// sampleRSS reads the server's VmRSS every interval until stop is closed.
+// A failed read (the process is gone) ends the trace; the soak reports the
+// crash itself.
+func sampleRSS(srv *caddy, every time.Duration, stop <-chan struct{}) []rssSample {
+	start := time.Now()
+	t := time.NewTicker(every)
+	defer t.Stop()
+	var out []rssSample
+	for {
+		n, err := srv.RSS()
+		if err != nil {
+			return out
+		}
+		out = append(out, rssSample{time.Since(start), n})
+		select {
+		case <-stop:
+			return out
+		case <-t.C:
+		}
+	}
+}
+
+// thirdsPeak is the highest RSS in the middle and in the last third of a
+// run's samples (by time).
+func thirdsPeak(samples []rssSample) (mid, last int64) {
+	if len(samples) == 0 {
+		return 0, 0
+	}
+	end := samples[len(samples)-1].at
+	for _, s := range samples {
+		switch {
+		case s.at >= end*2/3:
+			last = max(last, s.rss)
+		case s.at >= end/3:
+			mid = max(mid, s.rss)
+		}
+	}
+	return mid, last
+}
+
+// writeRSSTrace writes the runs' samples as tab-separated lines: run,
+// seconds since the soak started, RSS in MiB. The mixed run's times
+// continue from the clean run's end.
+func writeRSSTrace(b *testing.B, path string, runs map[string][]rssSample) {
+	var sb strings.Builder
+	var offset time.Duration
+	for _, name := range []string{"clean", "mixed"} {
+		samples := runs[name]
+		for _, s := range samples {
+			fmt.Fprintf(&sb, "%s\t%.0f\t%.1f\n", name, (offset + s.at).Seconds(), float64(s.rss)/(1<<20))
+		}
+		if len(samples) > 0 {
+			offset += samples[len(samples)-1].at
+		}
+	}
+	if err := os.WriteFile(path, []byte(sb.String()), 0o644); err != nil {
+		b.Errorf("SOAK_RSS_TRACE: %v", err)
+	}
+}
+
+func TestThirdsPeak(t *testing.T) {
+	at := func(sec int, mib int64) rssSample { return rssSample{time.Duration(sec) * time.Second, mib << 20} }
+	tests := []struct {
+		name      string
+		samples   []rssSample
+		mid, last int64 // MiB
+	}{
+		{"none", nil, 0, 0},
+		{"flat after warm-up", []rssSample{at(0, 50), at(1, 200), at(2, 120), at(3, 121), at(4, 120), at(5, 119), at(6, 121), at(7, 120), at(8, 120), at(9, 119)}, 121, 121},
+		{"growing", []rssSample{at(0, 100), at(3, 110), at(4, 120), at(5, 130), at(6, 140), at(9, 170)}, 130, 170},
+		{"one sample", []rssSample{at(0, 80)}, 0, 80},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			mid, last := thirdsPeak(tt.samples)
+			if mid>>20 != tt.mid || last>>20 != tt.last {
+				t.Errorf("thirdsPeak = %d, %d MiB; want %d, %d", mid>>20, last>>20, tt.mid, tt.last)
+			}
+		})
+	}
 }
