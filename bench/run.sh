@@ -1041,15 +1041,29 @@ if phase soak; then
 	log "phase 5: soak, $SOAK_DURATION clean then $SOAK_DURATION with hostile requests"
 	SECTION=flood
 	label="soak: cold WebP, 8 connections, then 20 % hostile (legit transforms/s)"
-	if (cd "$ROOT" && SOAK_DURATION=$SOAK_DURATION SOAK_PHOTOS=$CORPUS_DIR CGO_ENABLED=1 PATH="$PATH:$(dirname "$VERSITYGW")" \
+	if (cd "$ROOT" && SOAK_DURATION=$SOAK_DURATION SOAK_PHOTOS=$CORPUS_DIR SOAK_RSS_TRACE=$WORK/soak_rss.tsv CGO_ENABLED=1 PATH="$PATH:$(dirname "$VERSITYGW")" \
 		timeout 1800 go test -run '^$' -bench '^BenchmarkSoak$' -benchtime 1x -timeout 30m ./internal/hostile/) >"$WORK/soak.out" 2>&1; then
 		line=$(grep -m1 '^BenchmarkSoak' "$WORK/soak.out")
 		metric() { awk -v k="$1" '{ for (i = 2; i < NF; i++) if ($(i + 1) == k) print $i }' <<<"$line"; }
 		clean=$(metric clean-ok/s) mixed=$(metric mixed-ok/s) ratio=$(metric legit-ratio)
 		outside=$(metric outside-contract) shed=$(metric 503s) peak=$(metric peak-RSS-MiB)
-		row " $label " " 8 " " $mixed " " $clean (clean) " " $ratio " " ≥ 0.8 $(mark "$ratio" ">=" 0.8), 0 outside contract $(mark "$outside" "<" 1), RSS<1280 MiB $(mark "$peak" "<" 1280) " \
+		# Flat memory (issue 15): each run's highest RSS in its last third
+		# against its middle third, within 10 %.
+		drift() { awk -v m="$(metric "$1-rss-mid-MiB")" -v l="$(metric "$1-rss-last-MiB")" 'BEGIN{ if (m > 0) printf "%.2f", l / m }'; }
+		cdrift=$(drift clean) mdrift=$(drift mixed)
+		worst=$(awk -v a="$cdrift" -v b="$mdrift" 'BEGIN{ if (a != "" && b != "") print (a + 0 > b + 0 ? a : b) }')
+		row " $label " " 8 " " $mixed " " $clean (clean) " " $ratio " " ≥ 0.8 $(mark "$ratio" ">=" 0.8), 0 outside contract $(mark "$outside" "<" 1), RSS<1280 MiB $(mark "$peak" "<" 1280), flat RSS $(mark "$worst" "<" 1.10) " \
 			" - " " - " " - " " outside contract: $outside; 503: $shed " " $peak MiB peak "
 		note "soak: $SOAK_DURATION per run; no crash (the benchmark fails on one); answers outside the hostile cases' documented statuses: $outside."
+		note "soak RSS, sampled every second: clean run $(metric clean-rss-mid-MiB) MiB at most in its middle third, $(metric clean-rss-last-MiB) in its last (×$cdrift); with hostile requests $(metric mixed-rss-mid-MiB) and $(metric mixed-rss-last-MiB) (×$mdrift). Flat = the last third's highest within 10 % of the middle third's (the first third is warm-up)."
+		if [[ -s $WORK/soak_rss.tsv && -n $FIGURES && -n $CHART ]]; then
+			{
+				printf 'chart\tsoak_rss\tCaddy RSS over the soak (cold WebP, 8 connections)\tseconds\tRSS (MiB)\n'
+				# every fifth second: a marker a second would hide the line
+				awk -F'\t' '$2 % 5 == 0 { printf "point\tsoak_rss\t%s\t%s\t%s\n", ($1 == "clean" ? "clean" : "20 % hostile"), $2, $3 }' "$WORK/soak_rss.tsv"
+			} >>"$POINTS"
+			"$CHART" -in "$POINTS" -out "$FIGURES" && SOAK_FIGURE=1 || note "chart: drawing the soak's RSS chart failed"
+		fi
 	else
 		na_row "$label" 8 "-" "≥ 0.8" "BenchmarkSoak failed: $(grep -m1 -E 'FAIL|crash|Error' "$WORK/soak.out" | head -c 200)"
 	fi
@@ -1120,6 +1134,10 @@ DIRTY=$(cd "$ROOT" && git status --porcelain 2>/dev/null | grep -qv '^?? bench/'
 	echo "| row | c | module | baseline (same run) | ratio | target | CPU ms/op (module / baseline) | p50 ms (module / baseline) | p99 ms | non-2xx | Caddy RSS |"
 	echo "| --- | --: | --: | --: | --: | --- | --: | --: | --: | --- | --: |"
 	printf '%s\n' "${ROWS_cold[@]}" "${ROWS_hot[@]}" "${ROWS_pass[@]}" "${ROWS_flood[@]}"
+	if [[ -n ${SOAK_FIGURE:-} ]]; then
+		echo
+		echo "![Caddy's RSS over the soak](figures/soak_rss.svg)"
+	fi
 	echo
 	echo "## Notes"
 	echo
