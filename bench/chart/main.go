@@ -22,9 +22,11 @@ import (
 	"flag"
 	"fmt"
 	"html"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -127,6 +129,23 @@ func niceStep(max float64, n int) float64 {
 	return 10 * mag
 }
 
+// maxXLabels is how many x labels fit under the plot side by side.
+const maxXLabels = 12
+
+// xTicks are the measured x values, so that every point can be read off,
+// in order; or, when there are too many to label (a time series), round
+// steps from zero to xMax.
+func xTicks(xs map[float64]bool, xMax, xStep float64) []float64 {
+	if len(xs) <= maxXLabels {
+		return slices.Sorted(maps.Keys(xs))
+	}
+	var ticks []float64
+	for x := 0.0; x <= xMax+xStep/2; x += xStep {
+		ticks = append(ticks, x)
+	}
+	return ticks
+}
+
 func label(v float64) string {
 	return strconv.FormatFloat(v, 'f', -1, 64)
 }
@@ -168,8 +187,7 @@ func (c *chart) svg() string {
 		fmt.Fprintf(&b, `<line x1="%d" y1="%.1f" x2="%d" y2="%.1f" stroke="#ddd"/>`+"\n", left, py(y), width-right, py(y))
 		fmt.Fprintf(&b, `<text x="%d" y="%.1f" text-anchor="end">%s</text>`+"\n", left-6, py(y)+4, label(y))
 	}
-	// x ticks: the measured x values, so every point can be read off
-	for x := range xs {
+	for _, x := range xTicks(xs, xMax, xStep) {
 		fmt.Fprintf(&b, `<line x1="%.1f" y1="%d" x2="%.1f" y2="%d" stroke="#888"/>`+"\n", px(x), top+int(plotH), px(x), top+int(plotH)+5)
 		fmt.Fprintf(&b, `<text x="%.1f" y="%d" text-anchor="middle">%s</text>`+"\n", px(x), top+int(plotH)+18, label(x))
 	}
