@@ -28,6 +28,7 @@ func TestTransformThroughCaddyAndS3(t *testing.T) {
 	s3srv.Put(t, "transforms", "noext", sample(t, "photos/sunset.jpg"), "image/jpeg")
 	s3srv.Put(t, "transforms", "doc.txt", []byte("not an image"), "text/plain")
 	s3srv.Put(t, "transforms", "fake.jpg", []byte("not an image either"), "image/jpeg")
+	s3srv.Put(t, "transforms", "photo.jp2", []byte("\x00\x00\x00\x0cjP  \r\n\x87\n"), "image/jp2")
 	proxy := s3srv.RecordingProxy(t)
 	base := startCaddy(t, site(s3Block("o", proxy.VirtualEndpoint(), "bucket transforms", "canonical https://cdn.example.com"),
 		"named thumb w-100,h-100", "avif"))
@@ -156,7 +157,8 @@ func TestTransformThroughCaddyAndS3(t *testing.T) {
 		{"empty query chain", "/photos/sunset.jpg?tr=", 400, "ETRANSFORM - empty"},
 		{"unknown named", "/tr:n-nope/photos/sunset.jpg", 400, "ETRANSFORM - n"},
 		{"too large output", "/tr:w-20000/photos/sunset.jpg", 400, "ELIMIT - "},
-		{"not an image", "/tr:w-100/doc.txt", 400, "EUNSUPPORTED - "},
+		{"not an image", "/tr:w-100/doc.txt", 400, "EUNSUPPORTED - the object is text/plain, not an image"},
+		{"an image format not transformed", "/tr:w-100/photo.jp2", 400, "EUNSUPPORTED - the object is image/jp2, not a format image_cdn transforms"},
 		{"undecodable image", "/tr:w-100/fake.jpg", 400, "EUNSUPPORTED - "},
 		{"missing", "/tr:w-100/photos/none.jpg", 404, "ENOENT - "},
 		{"tr twice in the query", "/photos/sunset.jpg?tr=w-1&tr=w-2", 400, "ETRANSFORM - tr given more than once"},

@@ -428,10 +428,15 @@ func (h *Handler) logStoreError(op, key string, err error) {
 	h.logger.Warn("result storage "+op+" failed; serving as a miss", zap.String("key", key), zap.Error(err))
 }
 
-// notAnImage refuses a transformation of an object that is not an image.
+// notAnImage refuses a transformation of an object that is not an image,
+// or is one in a format this module does not decode (JPEG 2000, PSD, …).
 func notAnImage(mediaType string) error {
-	if mediaType == "" {
+	what := "not an image"
+	switch {
+	case mediaType == "":
 		mediaType = "of unknown type"
+	case strings.HasPrefix(mediaType, "image/"):
+		what = "not a format image_cdn transforms"
 	}
-	return badRequest("EUNSUPPORTED", fmt.Errorf("the object is %s, not an image: it can only be delivered as is (without tr)", mediaType))
+	return badRequest("EUNSUPPORTED", fmt.Errorf("the object is %s, %s: it can only be delivered as is (without tr)", mediaType, what))
 }
