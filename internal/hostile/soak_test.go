@@ -113,7 +113,7 @@ func BenchmarkSoak(b *testing.B) {
 		}
 		peak := srv.PeakRSS(b)
 		if path := os.Getenv("SOAK_RSS_TRACE"); path != "" {
-			writeRSSTrace(b, path, map[string][]rssSample{"clean": cleanRSS, "mixed": mixedRSS})
+			writeRSSTrace(b, path, cleanRSS, mixedRSS)
 		}
 		// Flat memory under a steady load (issue 15): the highest RSS of
 		// each run's last third against that of its middle third (the first
@@ -221,16 +221,18 @@ func thirdsPeak(samples []rssSample) (mid, last int64) {
 // writeRSSTrace writes the runs' samples as tab-separated lines: run,
 // seconds since the soak started, RSS in MiB. The mixed run's times
 // continue from the clean run's end.
-func writeRSSTrace(b *testing.B, path string, runs map[string][]rssSample) {
+func writeRSSTrace(b *testing.B, path string, clean, mixed []rssSample) {
 	var sb strings.Builder
 	var offset time.Duration
-	for _, name := range []string{"clean", "mixed"} {
-		samples := runs[name]
-		for _, s := range samples {
-			fmt.Fprintf(&sb, "%s\t%.0f\t%.1f\n", name, (offset + s.at).Seconds(), float64(s.rss)/(1<<20))
+	for _, run := range []struct {
+		name    string
+		samples []rssSample
+	}{{"clean", clean}, {"mixed", mixed}} {
+		for _, s := range run.samples {
+			fmt.Fprintf(&sb, "%s\t%.0f\t%.1f\n", run.name, (offset + s.at).Seconds(), float64(s.rss)/(1<<20))
 		}
-		if len(samples) > 0 {
-			offset += samples[len(samples)-1].at
+		if len(run.samples) > 0 {
+			offset += run.samples[len(run.samples)-1].at
 		}
 	}
 	if err := os.WriteFile(path, []byte(sb.String()), 0o644); err != nil {
