@@ -24,7 +24,9 @@ if ((${#need_apt[@]})); then
 fi
 
 VERSITYGW_VERSION=v1.8.0
-GOBIN="$(go env GOPATH)/bin"
+# Where go install puts binaries: GOBIN when set, else GOPATH's bin.
+GOBIN="$(go env GOBIN)"
+[ -n "$GOBIN" ] || GOBIN="$(go env GOPATH | cut -d: -f1)/bin"
 if ! command -v versitygw >/dev/null 2>&1 && [ ! -x "$GOBIN/versitygw" ]; then
 	echo "test.sh: installing versitygw $VERSITYGW_VERSION (go install, about a minute)"
 	go install "github.com/versity/versitygw/cmd/versitygw@$VERSITYGW_VERSION"
