@@ -93,7 +93,8 @@ func (h *Handler) deliver(w http.ResponseWriter, r *http.Request, req *request) 
 }
 
 // Streaming copies through a buffer of our own; its size decides the
-// number of read and write calls, and system calls are what a pass-through
+// number of read and write calls (with Caddy's write chunks widened to
+// match, writechunk.go), and system calls are what a pass-through
 // costs (measured in bench/ on a 200 MB object at 2 connections: 800 MB/s
 // with 64 KiB buffers, 1.03 GB/s with 1 MiB, 1.14 GB/s with 2 MiB, equal to
 // a direct GET from the S3 server). Large buffers are few: at most
@@ -133,6 +134,9 @@ func copyBuffer(size int64) (*[]byte, func()) {
 func (h *Handler) stream(w io.Writer, body io.Reader, size int64, key string) bool {
 	buf, giveBack := copyBuffer(size)
 	defer giveBack()
+	if rw, ok := w.(http.ResponseWriter); ok && len(*buf) > smallCopy {
+		defer widenWriteChunks(rw, len(*buf))()
+	}
 	// Copy through this buffer, never through w's ReadFrom: when w was
 	// Caddy's wrapped writer, its ReadFrom allocated about half the object's
 	// size over a 64 MiB stream (TestS3StreamingMemory). The status recorder
