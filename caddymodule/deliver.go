@@ -131,11 +131,11 @@ func copyBuffer(size int64) (*[]byte, func()) {
 // status line is gone by now, so a failure can only be logged; the short
 // body (against Content-Length) tells the client. It reports whether the
 // whole body went out.
-func (h *Handler) stream(w io.Writer, body io.Reader, size int64, key string) bool {
+func (h *Handler) stream(w http.ResponseWriter, body io.Reader, size int64, key string) bool {
 	buf, giveBack := copyBuffer(size)
 	defer giveBack()
-	if rw, ok := w.(http.ResponseWriter); ok && len(*buf) > smallCopy {
-		defer widenWriteChunks(rw, len(*buf))()
+	if len(*buf) > smallCopy {
+		defer widenWriteChunks(w, len(*buf))()
 	}
 	// Copy through this buffer, never through w's ReadFrom: when w was
 	// Caddy's wrapped writer, its ReadFrom allocated about half the object's

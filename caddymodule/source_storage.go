@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"sync/atomic"
 
 	"github.com/caddyserver/caddy/v2"
@@ -208,7 +209,7 @@ func (c *sourceCopy) Write(p []byte) (int, error) {
 // client and keeps a copy for source storage on the way, when its length
 // is known, within max_source_bytes and the handler's buffer; otherwise
 // it only streams.
-func (h *Handler) streamKeeping(w io.Writer, key string, obj *origin.Object) {
+func (h *Handler) streamKeeping(w http.ResponseWriter, key string, obj *origin.Object) {
 	size := obj.Size
 	if size < 0 || !h.keepable(size) || !h.sources.held.take(size) {
 		h.stream(w, obj.Body, size, key)
