@@ -2,6 +2,7 @@ package caddymodule
 
 import (
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
@@ -37,8 +38,14 @@ func widenWriteChunks(w http.ResponseWriter, size int) (restore func()) {
 	if chunk <= caddyhttp.DefaultMaxWriteChunk {
 		return func() {}
 	}
+	widenedStreams.Add(1)
 	return itw.Override(itw.Deadline.Timeout, itw.Deadline.MinRate, chunk)
 }
+
+// widenedStreams counts the streams whose chunks were widened, so that a
+// test against a real Caddy proves the IdleTimeoutWriter is found under
+// its actual wrappers.
+var widenedStreams atomic.Int64
 
 // writeChunk is the chunk a client at minStreamRate receives within the
 // idle timeout, at most size.

@@ -11,9 +11,10 @@ import (
 	"time"
 )
 
-// TestStalledStreamIsCut: with the pass-through's wider write chunks
-// (writechunk.go), a client that stops reading is still cut by Caddy's
-// write_idle timeout, and one that keeps reading gets the whole object.
+// TestStalledStreamIsCut: the pass-through's write chunks are widened
+// under a real Caddy (writechunk.go), a client that stops reading is still
+// cut by Caddy's write_idle timeout, and one that keeps reading gets the
+// whole object.
 func TestStalledStreamIsCut(t *testing.T) {
 	s3srv.MakeBucket(t, "stall")
 	const size = 48 << 20 // far more than the two sockets' buffers hold
@@ -51,8 +52,13 @@ func TestStalledStreamIsCut(t *testing.T) {
 		}
 	})
 	t.Run("a client that keeps reading gets it all", func(t *testing.T) {
+		before := widenedStreams.Load()
 		if n, length := get(t, 0); n != size || length != size {
 			t.Errorf("read %d of %d bytes, want %d", n, length, size)
+		}
+		// Caddy's real wrappers hide the IdleTimeoutWriter; it was found.
+		if widenedStreams.Load() == before {
+			t.Error("the stream's write chunks were not widened")
 		}
 	})
 }
