@@ -1,0 +1,194 @@
+package transform
+
+import (
+	"bytes"
+	"math"
+	"testing"
+
+	"github.com/davidbyttow/govips/v2/vips"
+)
+
+// av1Chroma reads the chroma subsampling from an AVIF's colour av1C box
+// (an alpha plane has its own, monochrome one): "420", "422", "444", or ""
+// when there is none.
+func av1Chroma(b []byte) string {
+	for off := 0; ; {
+		i := bytes.Index(b[off:], []byte("av1C"))
+		if i < 0 || off+i+7 > len(b) {
+			return ""
+		}
+		flags := b[off+i+6]
+		off += i + 4
+		if flags>>4&1 == 1 { // monochrome
+			continue
+		}
+		switch x, y := flags>>3&1, flags>>2&1; {
+		case x == 1 && y == 1:
+			return "420"
+		case x == 1:
+			return "422"
+		}
+		return "444"
+	}
+}
+
+// meanAbsDiff is the mean absolute difference of two 8-bit images' pixels,
+// 0–255.
+func meanAbsDiff(t *testing.T, a, b *vips.ImageRef) float64 {
+	t.Helper()
+	pa, err := a.ToBytes()
+	must(t, err)
+	pb, err := b.ToBytes()
+	must(t, err)
+	if len(pa) != len(pb) || len(pa) == 0 {
+		t.Fatalf("images of %d and %d bytes", len(pa), len(pb))
+	}
+	sum := 0
+	for i := range pa {
+		sum += max(int(pa[i])-int(pb[i]), int(pb[i])-int(pa[i]))
+	}
+	return float64(sum) / float64(len(pa))
+}
+
+// A photo-like source: smooth gradients with detail, so that the encoder
+// has something to decide.
+func photoLike(t *testing.T, w, h int, alpha bool) *vips.ImageRef {
+	t.Helper()
+	img := quadrants(t, w, h)
+	must(t, img.GaussianBlur(6))
+	must(t, img.Linear([]float64{0.8, 0.9, 0.7}, []float64{20, 10, 30}))
+	must(t, img.Cast(vips.BandFormatUchar))
+	if !alpha {
+		return fromBytes(t, encodeWith(t, img, PNG))
+	}
+	must(t, img.AddAlpha())
+	img = fromBytes(t, encodeWith(t, img, PNG)) // drawing needs a private memory image
+	for i, a := range []uint8{0, 90, 200} {     // bands of transparency
+		must(t, img.DrawRect(vips.ColorRGBA{R: 40, G: uint8(60 * i), B: 200, A: a}, 0, h*i/4, w, h/8, true))
+	}
+	return fromBytes(t, encodeWith(t, img, PNG))
+}
+
+func TestSaveAVIF(t *testing.T) {
+	for _, tt := range []struct {
+		name       string
+		alpha      bool
+		q          int
+		lossless   bool
+		wantChroma string
+	}{
+		{"rgb q80", false, 80, false, "420"},
+		{"rgb q90 keeps full chroma", false, 90, false, "444"},
+		{"rgba q60", true, 60, false, "420"},
+		{"rgb lossless", false, 80, true, "444"},
+		{"rgba lossless", true, 80, true, "444"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			img := photoLike(t, 240, 160, tt.alpha)
+			defer img.Close()
+			if !avifDirect(img) {
+				t.Fatal("an 8-bit sRGB image should take the direct path")
+			}
+			got, threads, err := saveAVIF(img, tt.q, tt.lossless)
+			must(t, err)
+			if threads != 1 {
+				t.Errorf("encoder threads = %d, want 1 (libvips' concurrency)", threads)
+			}
+			if c := av1Chroma(got); c != tt.wantChroma {
+				t.Errorf("chroma %q, want %q", c, tt.wantChroma)
+			}
+			g := decode(t, got)
+			if g.format != vips.ImageTypeAVIF || g.img.Width() != 240 || g.img.Height() != 160 ||
+				g.img.Bands() != img.Bands() || g.img.HasAlpha() != tt.alpha {
+				t.Fatalf("got %v %dx%d with %d bands, want AVIF 240x160 with %d", g.format,
+					g.img.Width(), g.img.Height(), g.img.Bands(), img.Bands())
+			}
+			if g.img.HasExif() || g.img.HasICCProfile() {
+				t.Error("metadata in a stripped file")
+			}
+			if tt.lossless {
+				if d := meanAbsDiff(t, g.img, img); d != 0 {
+					t.Errorf("lossless pixels differ from the source by %.3f on average", d)
+				}
+				return
+			}
+			if d := meanAbsDiff(t, g.img, img); d > 3 {
+				t.Errorf("pixels differ from the source by %.2f on average", d)
+			}
+			// Lossy files are libvips' own heifsave's, but for the threads:
+			// the same chroma, nearly the same pixels and size.
+			want, _, err := img.ExportAvif(&vips.AvifExportParams{
+				StripMetadata: true, Quality: tt.q, Bitdepth: 8, Effort: avifEffort,
+			})
+			must(t, err)
+			if c := av1Chroma(want); c != tt.wantChroma {
+				t.Fatalf("libvips wrote chroma %q: the test's expectation is wrong", c)
+			}
+			if d := meanAbsDiff(t, g.img, decode(t, want).img); d > 0.5 {
+				t.Errorf("pixels differ from libvips' AVIF by %.2f on average", d)
+			}
+			if r := float64(len(got)) / float64(len(want)); math.Abs(r-1) > 0.05 {
+				t.Errorf("%d bytes against libvips' %d", len(got), len(want))
+			}
+		})
+	}
+}
+
+// Images the direct path does not take go through libvips' heifsave,
+// which converts them (and attaches metadata, which save decides).
+func TestAVIFDirectOnlyFor8BitRGB(t *testing.T) {
+	rgb := photoLike(t, 64, 48, false)
+	grey, err := rgb.Copy()
+	must(t, err)
+	must(t, grey.ToColorSpace(vips.InterpretationBW))
+	wide, err := rgb.Copy()
+	must(t, err)
+	must(t, wide.Cast(vips.BandFormatUshort))
+	pages, err := rgb.Copy()
+	must(t, err)
+	must(t, pages.SetPageHeight(24))
+	for name, img := range map[string]*vips.ImageRef{"grey": grey, "16-bit": wide, "two pages": pages} {
+		if avifDirect(img) {
+			t.Errorf("%s: took the direct path", name)
+		}
+	}
+	// And through the pipeline: a grey source still becomes an AVIF.
+	d := decode(t, process(t, encodeWith(t, grey, PNG), "w-32", AVIF).Body)
+	if d.format != vips.ImageTypeAVIF || d.img.Width() != 32 {
+		t.Errorf("grey source: %v %d wide", d.format, d.img.Width())
+	}
+}
+
+// A killed pipeline fails the save instead of writing a partial file.
+func TestSaveAVIFKilled(t *testing.T) {
+	src := fromBytes(t, encodeWith(t, photoLike(t, 400, 300, false), JPEG))
+	var r roots
+	r.add(src)
+	defer r.release()
+	img, err := src.Copy()
+	must(t, err)
+	must(t, img.Resize(0.5, vips.KernelLanczos3))
+	r.kill()
+	if out, _, err := saveAVIF(img, 80, false); err == nil {
+		t.Fatalf("wrote %d bytes from a killed pipeline", len(out))
+	}
+}
+
+// Through the pipeline: stripped images take the direct path, metadata
+// keeps libvips' heifsave, and lossless keeps full chroma either way.
+func TestAVIFLosslessChroma(t *testing.T) {
+	src := encodeWith(t, photoLike(t, 120, 80, false), PNG)
+	for _, tt := range []struct {
+		chain, want string
+	}{
+		{"w-60", "420"},
+		{"w-60,lo-true", "444"},
+		{"w-60,lo-true,md-true", "444"},
+		{"w-60,lo-true,cp-true", "444"},
+		{"w-60,md-true", "420"},
+	} {
+		if got := av1Chroma(process(t, src, tt.chain, AVIF).Body); got != tt.want {
+			t.Errorf("%s: chroma %q, want %q", tt.chain, got, tt.want)
+		}
+	}
+}
