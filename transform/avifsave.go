@@ -211,11 +211,13 @@ import (
 // cheap.
 const avifEffort = 1
 
-// avifDirect reports whether saveAVIF can encode img: 8-bit, RGB or RGBA,
-// one page. Anything else (metadata to keep, grey, 16-bit, pages) goes
-// through libvips' heifsave, which converts and attaches as it does.
+// avifDirect reports whether saveAVIF can encode img: 8-bit sRGB, with or
+// without alpha, one page. Anything else (grey, 16-bit, pages; metadata to
+// keep, which save decides) goes through libvips' heifsave, which converts
+// and attaches as it does.
 func avifDirect(img *vips.ImageRef) bool {
 	return cImage(img) != nil && img.BandFormat() == vips.BandFormatUchar &&
+		img.Interpretation() == vips.InterpretationSRGB &&
 		(img.Bands() == 3 || img.Bands() == 4) && img.PageHeight() == img.Height()
 }
 

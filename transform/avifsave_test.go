@@ -147,7 +147,11 @@ func TestAVIFDirectOnlyFor8BitRGB(t *testing.T) {
 	pages, err := rgb.Copy()
 	must(t, err)
 	must(t, pages.SetPageHeight(24))
-	for name, img := range map[string]*vips.ImageRef{"grey": grey, "16-bit": wide, "two pages": pages} {
+	lab, err := rgb.Copy()
+	must(t, err)
+	must(t, lab.ToColorSpace(vips.InterpretationLAB))
+	must(t, lab.Cast(vips.BandFormatUchar))
+	for name, img := range map[string]*vips.ImageRef{"grey": grey, "16-bit": wide, "two pages": pages, "8-bit Lab": lab} {
 		if avifDirect(img) {
 			t.Errorf("%s: took the direct path", name)
 		}
@@ -174,10 +178,12 @@ func TestSaveAVIFKilled(t *testing.T) {
 	}
 }
 
-// Through the pipeline: stripped images take the direct path, metadata
-// keeps libvips' heifsave, and lossless keeps full chroma either way.
-func TestAVIFLosslessChroma(t *testing.T) {
-	src := encodeWith(t, photoLike(t, 120, 80, false), PNG)
+// Through the pipeline: stripped images take the direct path (lossless is
+// exact there, and only there), metadata keeps libvips' heifsave, and
+// lossless keeps full chroma either way.
+func TestAVIFThroughThePipeline(t *testing.T) {
+	photo := photoLike(t, 120, 80, false)
+	src := encodeWith(t, photo, PNG)
 	for _, tt := range []struct {
 		chain, want string
 	}{
@@ -191,4 +197,24 @@ func TestAVIFLosslessChroma(t *testing.T) {
 			t.Errorf("%s: chroma %q, want %q", tt.chain, got, tt.want)
 		}
 	}
+	jpeg := encodeWith(t, photo, JPEG)
+	for name, src := range map[string][]byte{"PNG": src, "JPEG": jpeg} {
+		out := process(t, src, "lo-true", AVIF).Body
+		if m := nclxMatrix(out); m != 0 {
+			t.Errorf("%s source, lo-true: matrix coefficients %d, want 0 (RGB): not the direct path", name, m)
+		}
+		if diff := meanAbsDiff(t, decode(t, out).img, fromBytes(t, src)); diff != 0 {
+			t.Errorf("%s source, lo-true: pixels differ by %.3f on average", name, diff)
+		}
+	}
+}
+
+// nclxMatrix reads the matrix coefficients of an AVIF's nclx colour box,
+// -1 when it has none.
+func nclxMatrix(b []byte) int {
+	i := bytes.Index(b, []byte("colrnclx"))
+	if i < 0 || i+14 > len(b) {
+		return -1
+	}
+	return int(b[i+12])<<8 | int(b[i+13])
 }
