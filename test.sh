@@ -9,6 +9,8 @@ cd "$(dirname "$0")"
 
 need_apt=()
 pkg-config --exists vips 2>/dev/null || need_apt+=(libvips-dev)
+# The AVIF encoder calls libheif directly (Debian's libvips-dev brings it).
+pkg-config --exists libheif 2>/dev/null || need_apt+=(libheif-dev)
 # The demo page test (demo/) drives Debian's headless chromium.
 command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
 # Video thumbnails (ik-thumbnail.jpg) take a frame with ffmpeg.
