@@ -403,3 +403,60 @@ func writeChunk(b *bytes.Buffer, typ string, data []byte) {
 	b.Write(data)
 	_ = binary.Write(b, binary.BigEndian, crc32.ChecksumIEEE(append([]byte(typ), data...)))
 }
+
+// TestEncoderMemory: admission counts what each encoder holds, not only the
+// raw output. The floors are the measured peaks per output pixel
+// (encoderBytesPerPixel); before they were counted, an 8000x8000 AVIF was
+// admitted as 256 MB and held 1.3 GB.
+func TestEncoderMemory(t *testing.T) {
+	src := encodeWith(t, quadrants(t, 200, 150), JPEG)
+	const side = 2000
+	estimate := func(chain string, f Format) int64 {
+		t.Helper()
+		c, err := Parse(chain, "", ParseOptions{})
+		must(t, err)
+		var est int64
+		stop := errors.New("stop before decoding")
+		_, err = run(context.Background(), src, c, f, Limits{}.WithDefaults(), Options{}, func(j *job) (func(), error) {
+			est = j.estimateMemory()
+			return nil, stop
+		})
+		if !errors.Is(err, stop) {
+			t.Fatalf("%s: %v", chain, err)
+		}
+		return est
+	}
+	for _, tt := range []struct {
+		f        Format
+		lossless bool
+		floor    int64 // measured peak per output pixel
+	}{
+		{JPEG, false, 3}, {PNG, false, 3},
+		{WebP, false, 7}, {WebP, true, 33},
+		{AVIF, false, 22}, {AVIF, true, 22},
+		{JXL, false, 54}, {JXL, true, 67},
+		{GIF, false, 34},
+	} {
+		chain := fmt.Sprintf("w-%d,h-%d,c-force", side, side)
+		if tt.lossless {
+			chain += ",lo-true"
+		}
+		if est := estimate(chain, tt.f); est < side*side*tt.floor {
+			t.Errorf("%s %s: estimate %d MB, below the measured %d MB", tt.f, chain, est>>20, side*side*tt.floor>>20)
+		}
+	}
+
+	// With the default budget, the largest outputs are refused before any
+	// decode.
+	p := NewProcessor(Config{Workers: 1})
+	for _, f := range []Format{AVIF, JXL} {
+		c, err := Parse("w-8000,h-8000,c-force", "", ParseOptions{})
+		must(t, err)
+		start := time.Now()
+		_, err = p.Process(context.Background(), src, c, f)
+		var e *Error
+		if !errors.As(err, &e) || e.Kind != Limit || e.Param != "memory_budget" || time.Since(start) > time.Second {
+			t.Errorf("%s 8000x8000: %v after %v, want a memory_budget limit at once", f, err, time.Since(start))
+		}
+	}
+}

@@ -192,6 +192,16 @@ func Cases(seeds Seeds, callback Callback) []Case {
 		Want: []int{badRequest}, WantCode: "ELIMIT"})
 	add(Case{Name: "dpr multiplies past the dimension limit", Key: "ok/small.jpg", Path: "/tr:w-16000,dpr-5/ok/small.jpg",
 		Want: []int{badRequest}, WantCode: "ELIMIT"})
+	// Encoders hold several times the raw output (AVIF about 20 bytes a
+	// pixel, JPEG XL 40 to 70, lossless WebP 25 to 35): admission counts
+	// that, so these are refused before any decode instead of holding
+	// 1.3 GB and more each.
+	add(Case{Name: "AVIF 8000x8000 from a small JPEG", Key: "ok/small.jpg", Path: "/tr:w-8000,h-8000,c-force,f-avif/ok/small.jpg",
+		Want: []int{badRequest}, WantCode: "ELIMIT"})
+	add(Case{Name: "JPEG XL 8000x8000 from a small JPEG", Key: "ok/small.jpg", Path: "/tr:w-8000,h-8000,c-force,f-jxl/ok/small.jpg",
+		Want: []int{badRequest}, WantCode: "ELIMIT"})
+	add(Case{Name: "lossless WebP 6000x6000 from a small JPEG", Key: "ok/small.jpg", Path: "/tr:w-6000,h-6000,c-force,f-webp,lo-true/ok/small.jpg",
+		Want: []int{badRequest}, WantCode: "ELIMIT"})
 	add(Case{Name: "huge border", Key: "ok/small.jpg", Path: "/tr:b-100000_FF0000/ok/small.jpg", Want: []int{badRequest}})
 	add(Case{Name: "traversal in the key", Path: "/tr:w-10/../../../../etc/passwd", Want: []int{badRequest, notFound}})
 	add(Case{Name: "encoded NUL in the key", Path: "/tr:w-10/ok/small.jpg%00.png", Want: []int{badRequest, notFound}})
