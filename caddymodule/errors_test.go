@@ -128,3 +128,31 @@ func TestRespondError(t *testing.T) {
 		}
 	})
 }
+
+// TestFetchFailure: a download cut by the request's deadline after it
+// waited most of that time for a turn is the server's 503, not the
+// origin's 504.
+func TestFetchFailure(t *testing.T) {
+	originTimeout := &clientError{status: http.StatusGatewayTimeout, code: "ETIMEOUT", msg: "origin did not answer in time"}
+	notFound := &clientError{status: http.StatusNotFound, code: "ENOENT"}
+	for _, tt := range []struct {
+		name          string
+		fetchErr      error
+		ctxErr        error
+		waited, total time.Duration
+		want          int
+	}{
+		{"waited 4.9 of 5 s, then the deadline", originTimeout, context.DeadlineExceeded, 4900 * time.Millisecond, 5 * time.Second, http.StatusServiceUnavailable},
+		{"the origin used the whole deadline", originTimeout, context.DeadlineExceeded, 10 * time.Millisecond, 5 * time.Second, http.StatusGatewayTimeout},
+		{"the origin's own timeout, deadline not reached", originTimeout, nil, 4 * time.Second, 4500 * time.Millisecond, http.StatusGatewayTimeout},
+		{"not found after a long wait", notFound, nil, 4 * time.Second, 4100 * time.Millisecond, http.StatusNotFound},
+		{"client gone while fetching", originTimeout, context.Canceled, 4 * time.Second, 4100 * time.Millisecond, http.StatusGatewayTimeout},
+	} {
+		var ce *clientError
+		if err := fetchFailure(tt.fetchErr, tt.ctxErr, tt.waited, tt.total); !errors.As(err, &ce) || ce.status != tt.want {
+			t.Errorf("%s: %v, want status %d", tt.name, err, tt.want)
+		} else if tt.want == http.StatusServiceUnavailable && ce.header.Get("Retry-After") == "" {
+			t.Errorf("%s: 503 without Retry-After", tt.name)
+		}
+	}
+}

@@ -203,12 +203,13 @@ func (h *Handler) render(ctx context.Context, v *variant) (*resultstore.Entry, e
 	defer func() { src.release() }()
 	var info origin.Info
 	var fetchErr error
+	fetchStart := time.Now()
 	if err := slot.Fetch(ctx, func(ctx context.Context) error {
 		src, info, fetchErr = h.fetchSource(ctx, v)
 		return fetchErr
 	}); err != nil {
 		if fetchErr != nil {
-			return nil, fetchErr
+			return nil, fetchFailure(fetchErr, ctx.Err(), slot.Waited(), time.Since(fetchStart))
 		}
 		return nil, fromTransform(err) // waited past transform_timeout for a turn, or the client left
 	}
@@ -242,6 +243,18 @@ func (h *Handler) render(ctx context.Context, v *variant) (*resultstore.Entry, e
 		})
 	}
 	return e, nil
+}
+
+// fetchFailure is the answer to a failed source download. When the
+// request's own deadline (transform_timeout) ended it, and most of that time
+// went into waiting for a turn to fetch, the server was busy, not the
+// origin slow: that is the deadline's 503 with Retry-After, not a 504 that
+// blames the origin.
+func fetchFailure(fetchErr, ctxErr error, waited, total time.Duration) error {
+	if errors.Is(ctxErr, context.DeadlineExceeded) && waited > total-waited {
+		return fromTransform(ctxErr)
+	}
+	return fetchErr
 }
 
 // sourceBytes is a downloaded source image: in a transform.SourceBuffer, off
