@@ -5,6 +5,8 @@ package transform
 // estimated from the source header and the chain before any pixel is
 // decoded.
 
+import "github.com/davidbyttow/govips/v2/vips"
+
 // Default request budget. imagor stops after VIPS_MAX_FILTER_OPS filters
 // (10 by default) and imgproxy leaves MAX_CHAINED_PIPELINES unlimited (0),
 // where each of its pipelines is a whole resize-crop-effects pass, about
@@ -222,6 +224,8 @@ func (j *job) estimateMemory() int64 {
 	if !thumbnail {
 		est += px(j.width, j.height)
 	}
+	// Some decoders hold the whole frame whatever the shrink.
+	est += int64(j.width) * int64(j.height) * wholeFrameDecoderBytesPerPixel(j.srcType)
 	if j.bmp != nil {
 		est += px(j.width, j.height) // the Go buffer the rows are decoded into
 	}
@@ -251,6 +255,26 @@ func (j *job) estimateMemory() int64 {
 		est += int64(w) * int64(h) * extra // the encoder's own buffers, one frame at a time
 	}
 	return est
+}
+
+// wholeFrameDecoderBytesPerPixel is what a decoder that cannot shrink on
+// load holds at its peak per source pixel, beyond the image libvips is
+// given: libheif (HEIC, AVIF) and libjxl decode the whole frame into
+// their own planes, nsgif into a frame buffer. Measured with
+// bench/transformrate (peak RSS of a 300 px thumbnail from 5 and 20 MP
+// sources, and from flat 49 MP ones of a few KB): HEIF 7.7–9.7 bytes,
+// JPEG XL 6.3–6.8, GIF 4.6–5.0. JPEG, PNG, WebP and TIFF shrink or stream
+// on load and hold no more than the estimate's other terms.
+func wholeFrameDecoderBytesPerPixel(t vips.ImageType) int64 {
+	switch t {
+	case vips.ImageTypeHEIF, vips.ImageTypeAVIF:
+		return 10
+	case vips.ImageTypeJXL:
+		return 8
+	case vips.ImageTypeGIF:
+		return 6
+	}
+	return 0
 }
 
 // encoderBytesPerPixel is what an encoder holds at its peak per pixel of

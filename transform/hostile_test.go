@@ -404,11 +404,12 @@ func writeChunk(b *bytes.Buffer, typ string, data []byte) {
 	_ = binary.Write(b, binary.BigEndian, crc32.ChecksumIEEE(append([]byte(typ), data...)))
 }
 
-// TestEncoderMemory: admission counts what each encoder holds, not only the
-// raw output. The floors are the measured peaks per output pixel
-// (encoderBytesPerPixel); before they were counted, an 8000x8000 AVIF was
-// admitted as 256 MB and held 1.3 GB.
-func TestEncoderMemory(t *testing.T) {
+// TestCodecMemory: admission counts what each encoder and each whole-frame
+// decoder holds, not only the raw pixels. The floors are the measured peaks
+// per pixel (encoderBytesPerPixel, wholeFrameDecoderBytesPerPixel); before
+// they were counted, an 8000x8000 AVIF was admitted as 256 MB and held
+// 1.3 GB, and a 2 KB AVIF of 49 MP as 18 MB while its decode held 380 MB.
+func TestCodecMemory(t *testing.T) {
 	src := encodeWith(t, quadrants(t, 200, 150), JPEG)
 	const side = 2000
 	estimate := func(chain string, f Format) int64 {
@@ -446,8 +447,33 @@ func TestEncoderMemory(t *testing.T) {
 		}
 	}
 
+	// Decoders that cannot shrink on load hold the whole frame, even for a
+	// 30 px thumbnail.
+	img := quadrants(t, 400, 300)
+	heic, _, err := img.ExportHeif(&vips.HeifExportParams{Quality: 50, Bitdepth: 8, Effort: 0})
+	must(t, err)
+	avif, _, err := img.ExportAvif(&vips.AvifExportParams{Quality: 50, Bitdepth: 8, Effort: 0})
+	must(t, err)
+	jxl, _, err := img.ExportJxl(&vips.JxlExportParams{Quality: 75, Effort: 1, Tier: 0, Distance: 1})
+	must(t, err)
+	for _, tt := range []struct {
+		name  string
+		src   []byte
+		floor int64 // measured peak per source pixel, beyond the estimate's other terms
+	}{
+		{"HEIC", heic, 10}, {"AVIF", avif, 10}, {"JPEG XL", jxl, 7}, {"GIF", encodeWith(t, img, GIF), 5},
+	} {
+		src = tt.src
+		base := int64(len(src)) + jobOverhead
+		if est := estimate("w-30", JPEG); est-base < 400*300*tt.floor {
+			t.Errorf("%s source: estimate %d KB beyond the source and overhead, below the measured %d KB",
+				tt.name, (est-base)>>10, 400*300*tt.floor>>10)
+		}
+	}
+
 	// With the default budget, the largest outputs are refused before any
 	// decode.
+	src = encodeWith(t, quadrants(t, 200, 150), JPEG)
 	p := NewProcessor(Config{Workers: 1})
 	for _, f := range []Format{AVIF, JXL} {
 		c, err := Parse("w-8000,h-8000,c-force", "", ParseOptions{})

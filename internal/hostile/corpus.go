@@ -12,6 +12,7 @@ package hostile
 import (
 	"bytes"
 	"compress/zlib"
+	_ "embed"
 	"encoding/binary"
 	"fmt"
 	"hash/crc32"
@@ -23,6 +24,13 @@ import (
 	"image/png"
 	"strings"
 )
+
+// flatAVIF is a 9000x9000 AVIF of one colour, 2.5 KB (made with
+// vips black 9000 9000 --bands 3, then vips linear … --uchar and
+// vips copy x.v flat-81mp.avif[Q=50,effort=0]).
+//
+//go:embed testdata/flat-81mp.avif
+var flatAVIF []byte
 
 // Case is one hostile request.
 type Case struct {
@@ -110,6 +118,15 @@ func Cases(seeds Seeds, callback Callback) []Case {
 	// memory budget (or be refused by admission).
 	add(Case{Name: "png zlib bomb 9000x9000 (81 MP, honest header)", Key: "bomb/zlib.png", Body: pngZeros(9000, 9000),
 		ContentType: "image/png", Path: "/tr:w-100/bomb/zlib.png", Want: []int{ok, badRequest, overloaded}})
+	// The same for a decoder that cannot shrink on load: libheif holds the
+	// whole 81 MP frame (about 600 MB) for a 100 px answer, from 2.5 KB.
+	// Admission must count it, so that two never decode at once under the
+	// default budget (the concurrent burst sends both variants twice); the
+	// decode may outlast the suite's 5 s transform timeout (503).
+	for _, w := range []string{"w-100", "w-101"} { // two variants: the same one would be coalesced
+		add(Case{Name: "avif 9000x9000 of one colour (81 MP from 2.5 KB), " + w, Key: "bomb/flat.avif", Body: flatAVIF,
+			ContentType: "image/avif", Path: "/tr:" + w + "/bomb/flat.avif", Want: []int{ok, badRequest, overloaded}})
+	}
 
 	// --- Truncated, header-only and corrupt sources: 422, never a grey image. ---
 	mid := smallJPEG(320, 240)
