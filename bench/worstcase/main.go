@@ -4,8 +4,8 @@
 // uses the transform package as the module does. Not part of the module,
 // and not a test: it only reports.
 //
-//	go build -o /tmp/worstcase ./bench/worstcase
-//	for c in sharpen150 blur300 photo150 budgetmax; do /tmp/worstcase $c; done
+//	go build -o /tmp/worstcase ./bench/worstcase # run it from the repository root
+//	for c in sharpen150 blur300 photo150 budgetmax avif81 avifout; do /tmp/worstcase $c; done
 package main
 
 import (
@@ -23,7 +23,7 @@ import (
 
 func main() {
 	if len(os.Args) != 2 {
-		fmt.Fprintln(os.Stderr, "usage: worstcase sharpen150|blur300|photo150|budgetmax")
+		fmt.Fprintln(os.Stderr, "usage: worstcase sharpen150|blur300|photo150|budgetmax|avif81|avifout")
 		os.Exit(2)
 	}
 	transform.Startup()
@@ -34,11 +34,17 @@ func main() {
 		chain   string
 		limits  transform.Limits
 		timeout time.Duration
+		format  transform.Format // JPEG when empty
 	}{
-		"sharpen150": {func() ([]byte, error) { return image(640, 480, png) }, repeat("e-sharpen", 150), raised, time.Minute},
-		"blur300":    {func() ([]byte, error) { return image(640, 480, png) }, repeat("bl-9", 300), raised, time.Minute},
-		"photo150":   {func() ([]byte, error) { return image(5472, 3648, jpeg) }, repeat("e-sharpen", 150), raised, 2 * time.Second},
-		"budgetmax":  {func() ([]byte, error) { return image(5472, 3648, jpeg) }, repeat("e-sharpen-100", 10) + ":" + repeat("w-5000", 10), transform.Limits{}, 30 * time.Second},
+		"sharpen150": {func() ([]byte, error) { return image(640, 480, png) }, repeat("e-sharpen", 150), raised, time.Minute, ""},
+		"blur300":    {func() ([]byte, error) { return image(640, 480, png) }, repeat("bl-9", 300), raised, time.Minute, ""},
+		"photo150":   {func() ([]byte, error) { return image(5472, 3648, jpeg) }, repeat("e-sharpen", 150), raised, 2 * time.Second, ""},
+		"budgetmax":  {func() ([]byte, error) { return image(5472, 3648, jpeg) }, repeat("e-sharpen-100", 10) + ":" + repeat("w-5000", 10), transform.Limits{}, 30 * time.Second, ""},
+		// A whole-frame decoder: libheif decodes all 81 MP for a 100 px answer.
+		// (The hostile corpus's file: encoding one here would count in the peak.)
+		"avif81": {func() ([]byte, error) { return os.ReadFile("internal/hostile/testdata/flat-81mp.avif") }, "w-100", transform.Limits{}, 30 * time.Second, ""},
+		// About the largest AVIF output the default memory budget admits.
+		"avifout": {func() ([]byte, error) { return image(640, 480, png) }, "w-6600,h-6600,c-force", transform.Limits{}, time.Minute, transform.AVIF},
 	}
 	name := os.Args[1]
 	tc, ok := cases[name]
@@ -59,7 +65,11 @@ func main() {
 	ctx, cancel := context.WithTimeout(context.Background(), tc.timeout)
 	defer cancel()
 	start := time.Now()
-	_, err = transform.NewProcessor(transform.Config{Workers: 1, Limits: tc.limits}).Process(ctx, src, c, transform.JPEG)
+	f := tc.format
+	if f == "" {
+		f = transform.JPEG
+	}
+	_, err = transform.NewProcessor(transform.Config{Workers: 1, Limits: tc.limits}).Process(ctx, src, c, f)
 	took := time.Since(start).Round(time.Millisecond)
 	var ru syscall.Rusage
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
