@@ -30,6 +30,7 @@ command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
 command -v gcc >/dev/null 2>&1 || missing+=(gcc)
 pkg-config --exists vips 2>/dev/null || missing+=(libvips-dev)
 pkg-config --exists libheif 2>/dev/null || missing+=(libheif-dev) # the AVIF encoder links it
+pkg-config --exists dav1d 2>/dev/null || missing+=(libdav1d-dev)    # and the AV1 decoder
 if ((${#missing[@]})); then
 	SUDO=()
 	if [ "$(id -u)" -ne 0 ]; then

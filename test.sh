@@ -9,8 +9,10 @@ cd "$(dirname "$0")"
 
 need_apt=()
 pkg-config --exists vips 2>/dev/null || need_apt+=(libvips-dev)
-# The AVIF encoder calls libheif directly (Debian's libvips-dev brings it).
+# The AVIF encoder and the AV1 decoder call libheif and libdav1d directly
+# (Debian's libvips-dev brings both).
 pkg-config --exists libheif 2>/dev/null || need_apt+=(libheif-dev)
+pkg-config --exists dav1d 2>/dev/null || need_apt+=(libdav1d-dev)
 # The demo page test (demo/) drives Debian's headless chromium.
 command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
 # Video thumbnails (ik-thumbnail.jpg) take a frame with ffmpeg.

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Builds ./caddy: Caddy with the image_cdn module, through xcaddy.
-# Versions are pinned; cgo is on because govips links libvips and the AVIF
-# encoder libheif (install libvips-dev first, which brings libheif-dev:
-# sudo apt-get install -y libvips-dev).
+# Versions are pinned; cgo is on because govips links libvips, and the AVIF
+# encoder and AV1 decoder libheif and libdav1d (install libvips-dev first,
+# which brings libheif-dev and libdav1d-dev: sudo apt-get install -y libvips-dev).
 #
 #   ./xcaddy.sh            # builds ./caddy
 #   ./xcaddy.sh --with github.com/caddyserver/cache-handler@v0.16.0   # extra plugins

@@ -24,6 +24,7 @@ package transform
 #include <string.h>
 #include <libheif/heif.h>
 #include <vips/vips.h>
+#include "icdn_bytes.h"
 
 typedef struct {
 	uint8_t *data;
@@ -40,30 +41,10 @@ static int icdn_avif_rows(VipsRegion *region, VipsRect *area, void *a) {
 	return 0;
 }
 
-typedef struct {
-	uint8_t *data;
-	size_t len, cap;
-} icdn_avif_out;
-
 static struct heif_error icdn_avif_write(struct heif_context *ctx, const void *data, size_t n, void *user) {
-	icdn_avif_out *o = user;
 	struct heif_error ok = {heif_error_Ok, heif_suberror_Unspecified, "ok"};
 	struct heif_error oom = {heif_error_Memory_allocation_error, heif_suberror_Unspecified, "out of memory"};
-	if (n > SIZE_MAX / 2 - o->len)
-		return oom;
-	if (o->len + n > o->cap) {
-		size_t cap = o->cap ? o->cap : 64 * 1024;
-		while (cap < o->len + n)
-			cap *= 2;
-		uint8_t *d = realloc(o->data, cap);
-		if (d == NULL)
-			return oom;
-		o->data = d;
-		o->cap = cap;
-	}
-	memcpy(o->data + o->len, data, n);
-	o->len += n;
-	return ok;
+	return icdn_bytes_append(user, data, n) == 0 ? ok : oom;
 }
 
 // icdn_avif_threads sets the encoder's thread count, clipped to what the
@@ -89,7 +70,7 @@ static void icdn_avif_threads(struct heif_encoder *enc, int want) {
 // is left for the caller when *vips_failed is set. *threads receives the
 // encoder's thread count as set, for the tests.
 static char *icdn_avif_save(VipsImage *in, int q, int lossless, int speed,
-                            icdn_avif_out *out, int *vips_failed, int *threads) {
+                            icdn_bytes *out, int *vips_failed, int *threads) {
 	struct heif_context *ctx = NULL;
 	struct heif_encoder *enc = NULL;
 	struct heif_image *img = NULL;
@@ -229,7 +210,7 @@ func saveAVIF(img *vips.ImageRef, q int, lossless bool) (out []byte, threads int
 		return nil, 0, errLayout
 	}
 	var (
-		res        C.icdn_avif_out
+		res        C.icdn_bytes
 		vipsFailed C.int
 		encThreads C.int
 		cLossless  C.int

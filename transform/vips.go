@@ -43,6 +43,7 @@ func Startup() {
 			block(l, false)
 		}
 		layoutErr = checkLayout()
+		av1Err = registerAV1Decoder()
 		go trimAfterWork()
 	})
 }
@@ -58,6 +59,10 @@ var allowedLoaders = []string{
 
 // layoutErr is checkLayout's verdict at start-up; the tests require nil.
 var layoutErr error
+
+// av1Err is registerAV1Decoder's; without the plugin, AVIF sources decode
+// with libheif's own dav1d (threads per CPU), and the tests require nil.
+var av1Err error
 
 func block(class string, on bool) {
 	name := C.CString(class)
