@@ -91,6 +91,7 @@ static struct heif_error icdn_av1_decode(void *p, struct heif_image **out) {
 	if (buf == NULL)
 		return icdn_av1_oom;
 	memcpy(buf, d->in.data, d->in.len);
+	d->in.len = 0; // consumed: a decoder that is pushed more decodes only the new data
 	// Feed the whole bitstream, then drain until the picture comes out.
 	for (;;) {
 		if (in.sz > 0) {
