@@ -99,3 +99,40 @@ func pixelNear(t testing.TB, img *vips.ImageRef, x, y int, want []float64, tol f
 		}
 	}
 }
+
+// meanAbsDiff is the mean absolute difference of two 8-bit images' pixels,
+// 0–255.
+func meanAbsDiff(t *testing.T, a, b *vips.ImageRef) float64 {
+	t.Helper()
+	pa, err := a.ToBytes()
+	must(t, err)
+	pb, err := b.ToBytes()
+	must(t, err)
+	if len(pa) != len(pb) || len(pa) == 0 {
+		t.Fatalf("images of %d and %d bytes", len(pa), len(pb))
+	}
+	sum := 0
+	for i := range pa {
+		sum += max(int(pa[i])-int(pb[i]), int(pb[i])-int(pa[i]))
+	}
+	return float64(sum) / float64(len(pa))
+}
+
+// A photo-like source: smooth gradients with detail, so that the encoder
+// has something to decide.
+func photoLike(t *testing.T, w, h int, alpha bool) *vips.ImageRef {
+	t.Helper()
+	img := quadrants(t, w, h)
+	must(t, img.GaussianBlur(6))
+	must(t, img.Linear([]float64{0.8, 0.9, 0.7}, []float64{20, 10, 30}))
+	must(t, img.Cast(vips.BandFormatUchar))
+	if !alpha {
+		return fromBytes(t, encodeWith(t, img, PNG))
+	}
+	must(t, img.AddAlpha())
+	img = fromBytes(t, encodeWith(t, img, PNG)) // drawing needs a private memory image
+	for i, a := range []uint8{0, 90, 200} {     // bands of transparency
+		must(t, img.DrawRect(vips.ColorRGBA{R: 40, G: uint8(60 * i), B: 200, A: a}, 0, h*i/4, w, h/8, true))
+	}
+	return fromBytes(t, encodeWith(t, img, PNG))
+}

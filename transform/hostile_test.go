@@ -412,13 +412,13 @@ func writeChunk(b *bytes.Buffer, typ string, data []byte) {
 func TestCodecMemory(t *testing.T) {
 	src := encodeWith(t, quadrants(t, 200, 150), JPEG)
 	const side = 2000
-	estimate := func(chain string, f Format) int64 {
+	estimate := func(source []byte, chain string, f Format) int64 {
 		t.Helper()
 		c, err := Parse(chain, "", ParseOptions{})
 		must(t, err)
 		var est int64
 		stop := errors.New("stop before decoding")
-		_, err = run(context.Background(), src, c, f, Limits{}.WithDefaults(), Options{}, func(j *job) (func(), error) {
+		_, err = run(context.Background(), source, c, f, Limits{}.WithDefaults(), Options{}, func(j *job) (func(), error) {
 			est = j.estimateMemory()
 			return nil, stop
 		})
@@ -442,7 +442,7 @@ func TestCodecMemory(t *testing.T) {
 		if tt.lossless {
 			chain += ",lo-true"
 		}
-		if est := estimate(chain, tt.f); est < side*side*tt.floor {
+		if est := estimate(src, chain, tt.f); est < side*side*tt.floor {
 			t.Errorf("%s %s: estimate %d MB, below the measured %d MB", tt.f, chain, est>>20, side*side*tt.floor>>20)
 		}
 	}
@@ -463,9 +463,8 @@ func TestCodecMemory(t *testing.T) {
 	}{
 		{"HEIC", heic, 10}, {"AVIF", avif, 10}, {"JPEG XL", jxl, 7}, {"GIF", encodeWith(t, img, GIF), 5},
 	} {
-		src = tt.src
-		base := int64(len(src)) + jobOverhead
-		if est := estimate("w-30", JPEG); est-base < 400*300*tt.floor {
+		base := int64(len(tt.src)) + jobOverhead
+		if est := estimate(tt.src, "w-30", JPEG); est-base < 400*300*tt.floor {
 			t.Errorf("%s source: estimate %d KB beyond the source and overhead, below the measured %d KB",
 				tt.name, (est-base)>>10, 400*300*tt.floor>>10)
 		}
@@ -473,7 +472,6 @@ func TestCodecMemory(t *testing.T) {
 
 	// With the default budget, the largest outputs are refused before any
 	// decode.
-	src = encodeWith(t, quadrants(t, 200, 150), JPEG)
 	p := NewProcessor(Config{Workers: 1})
 	for _, f := range []Format{AVIF, JXL} {
 		c, err := Parse("w-8000,h-8000,c-force", "", ParseOptions{})
