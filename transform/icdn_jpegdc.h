@@ -13,11 +13,17 @@
 // (the means of their quarters) so that no upsampling is needed, and so
 // does this, from the few coefficients those means depend on.
 //
-// Only the common case is decoded here: baseline or extended Huffman, 8-bit,
-// one interleaved scan of 1 or 3 components (YCbCr), sampling ratios of 1 or
-// 2, restart markers in order, and data that is not truncated. Anything else
-// answers ICDN_JDC_UNSUPPORTED and the caller lets libjpeg decode it, so
-// damaged and unusual files keep libjpeg's behaviour.
+// A progressive file brings its DC coefficients in the first scans, and
+// libjpeg decodes every later scan into a whole-image coefficient buffer
+// before it returns a row. Here only the DC scans and the 4:2:0 chroma
+// bands are decoded; the other scans are stepped over, byte by byte.
+//
+// Only the common case is decoded here: baseline, extended or progressive
+// Huffman, 8-bit, 1 or 3 components (YCbCr), sampling ratios of 1 or 2, a
+// sequential file's one interleaved scan, restart markers in order, and
+// data that is not truncated. Anything else answers ICDN_JDC_UNSUPPORTED
+// and the caller lets libjpeg decode it, so damaged and unusual files keep
+// libjpeg's behaviour.
 #ifndef ICDN_JPEGDC_H
 #define ICDN_JPEGDC_H
 
@@ -62,6 +68,10 @@ typedef struct {
 	// quarters, as libjpeg scales them; the plane is then 2pw × 2ph.
 	int quads;
 	uint8_t *plane;
+	// Progressive files: the DC coefficients (times 2^Al as the scans
+	// refine them), and for quads the AC ones too, 64 a block by scan order.
+	int32_t *dcs;
+	int16_t *acs;
 } icdn_jdc_comp;
 
 typedef struct {
@@ -71,7 +81,9 @@ typedef struct {
 	uint16_t quant[4][64]; // in zigzag order
 	icdn_jdc_huff dc[4], ac[4];
 	icdn_jdc_comp comp[3];
-	int order[3]; // the scan's components, in order
+	int progressive;
+	int ns, order[3];   // the scan's components, in order
+	int ss, se, ah, al; // its spectral band and successive approximation
 	int adobe_transform; // -1: no Adobe marker
 } icdn_jdc;
 
@@ -230,18 +242,21 @@ static inline int icdn_jdc_overread(const icdn_jdc_stream *st) {
 	return pos > (int64_t)st->len * 8;
 }
 
-// icdn_jdc_headers reads markers up to the first SOS and checks that this
-// decoder handles the frame. On success j->p is at the scan's data.
-static int icdn_jdc_headers(icdn_jdc *j) {
+// icdn_jdc_markers reads markers from j->p up to the next SOS, whose scan
+// it checks and describes in j (j->p then at the scan's data), or to EOI.
+// It returns 1 for a scan, 2 for the end and 0 for a file this decoder
+// leaves to libjpeg. Before the first scan (first) the frame and the
+// quantisation tables come; between scans only Huffman tables, restart
+// intervals and metadata may, as libjpeg latches the quantisers at the
+// first scan.
+static int icdn_jdc_markers(icdn_jdc *j, int first) {
 	const uint8_t *p = j->p, *end = j->end;
-	int have_frame = 0;
-	j->adobe_transform = -1;
-	if (end - p < 4 || p[0] != 0xFF || p[1] != 0xD8)
-		return 0;
-	p += 2;
+	int have_frame = !first;
 	for (;;) {
 		while (p < end && *p == 0xFF && p + 1 < end && p[1] == 0xFF)
 			p++; // fill bytes
+		if (end - p >= 2 && p[0] == 0xFF && p[1] == 0xD9)
+			return first ? 0 : 2; // EOI
 		if (end - p < 4 || p[0] != 0xFF)
 			return 0;
 		int m = p[1];
@@ -250,9 +265,10 @@ static int icdn_jdc_headers(icdn_jdc *j) {
 			return 0;
 		const uint8_t *s = p + 4, *se = p + 2 + len;
 		p = se;
-		if (m == 0xC0 || m == 0xC1) { // baseline, extended sequential Huffman
+		if (m == 0xC0 || m == 0xC1 || m == 0xC2) { // baseline, extended, progressive; Huffman
 			if (have_frame || se - s < 6 || s[0] != 8)
 				return 0;
+			j->progressive = m == 0xC2;
 			j->height = icdn_jdc_be16(s + 1);
 			j->width = icdn_jdc_be16(s + 3);
 			j->ncomp = s[5];
@@ -288,9 +304,11 @@ static int icdn_jdc_headers(icdn_jdc *j) {
 					return 0;
 			}
 			have_frame = 1;
-		} else if (m >= 0xC2 && m <= 0xCF && m != 0xC4) {
-			return 0; // progressive, lossless, arithmetic, hierarchical
+		} else if (m >= 0xC3 && m <= 0xCF && m != 0xC4) {
+			return 0; // lossless, arithmetic, hierarchical
 		} else if (m == 0xDB) { // DQT
+			if (!first)
+				return 0;
 			while (s < se) {
 				int pq = s[0] >> 4, tq = s[0] & 15;
 				size_t n = pq ? 129 : 65;
@@ -312,7 +330,8 @@ static int icdn_jdc_headers(icdn_jdc *j) {
 					n += s[1 + i];
 				if (n > 256 || se - s < 17 + n)
 					return 0;
-				if (!icdn_jdc_build(tc ? &j->ac[th] : &j->dc[th], s + 1, s + 17, n, tc))
+				// Progressive files skip no AC data symbol by symbol.
+				if (!icdn_jdc_build(tc ? &j->ac[th] : &j->dc[th], s + 1, s + 17, n, tc && !j->progressive))
 					return 0;
 				s += 17 + n;
 			}
@@ -327,8 +346,23 @@ static int icdn_jdc_headers(icdn_jdc *j) {
 			if (!have_frame || se - s < 1)
 				return 0;
 			int ns = s[0];
-			if (ns != j->ncomp || se - s < 1 + 2 * ns + 3)
+			if (ns < 1 || ns > j->ncomp || se - s < 1 + 2 * ns + 3)
 				return 0;
+			const uint8_t *t = s + 1 + 2 * ns;
+			j->ns = ns;
+			j->ss = t[0];
+			j->se = t[1];
+			j->ah = t[2] >> 4;
+			j->al = t[2] & 15;
+			if (!j->progressive) {
+				if (ns != j->ncomp || j->ss != 0 || j->se != 63 || t[2] != 0)
+					return 0; // one interleaved sequential scan only
+			} else if (j->ss == 0 ? j->se != 0 : (ns != 1 || j->se < j->ss || j->se > 63)) {
+				return 0; // a DC scan, or an AC band of one component
+			} else if (j->al > 13 || (j->ah && j->ah != j->al + 1)) {
+				return 0;
+			}
+			int dc_first = j->ss == 0 && j->ah == 0, ac = j->ss > 0 || !j->progressive;
 			for (int i = 0; i < ns; i++) {
 				int id = s[1 + 2 * i], k;
 				for (k = 0; k < j->ncomp && j->comp[k].id != id; k++)
@@ -342,18 +376,20 @@ static int icdn_jdc_headers(icdn_jdc *j) {
 				icdn_jdc_comp *c = &j->comp[k];
 				c->td = s[2 + 2 * i] >> 4;
 				c->ta = s[2 + 2 * i] & 15;
-				if (c->td > 3 || c->ta > 3 || !j->dc[c->td].present || !j->ac[c->ta].present || !j->have_quant[c->tq])
+				if (c->td > 3 || c->ta > 3 || (dc_first && !j->dc[c->td].present) || (ac && !j->ac[c->ta].present))
 					return 0;
 			}
-			const uint8_t *t = s + 1 + 2 * ns;
-			if (t[0] != 0 || t[1] != 63 || t[2] != 0)
-				return 0; // not a sequential scan
-			if (j->ncomp == 3 && j->adobe_transform == 0)
-				return 0;
+			if (first) {
+				for (int i = 0; i < j->ncomp; i++)
+					if (!j->have_quant[j->comp[i].tq])
+						return 0;
+				if (j->ncomp == 3 && j->adobe_transform == 0)
+					return 0;
+			}
 			j->p = se;
 			return 1;
-		} else if (m == 0xD8 || m == 0xD9 || (m >= 0xD0 && m <= 0xD7) || m == 0xDC) {
-			return 0; // SOI, EOI, RSTn or DNL before the scan
+		} else if (m == 0xD8 || (m >= 0xD0 && m <= 0xD7) || m == 0xDC) {
+			return 0; // SOI, RSTn or DNL out of place
 		}
 		// APPn, COM and the rest: skipped by their length.
 	}
@@ -523,6 +559,240 @@ static inline void icdn_jdc_quads(const int32_t f[64], uint8_t *out, size_t stri
 	}
 }
 
+// icdn_jdc_bits_get reads n (1 to 16) raw bits.
+static inline unsigned icdn_jdc_bits_get(icdn_jdc_bits *b, int n) {
+	icdn_jdc_refill(b);
+	unsigned v = (unsigned)(b->w >> (64 - n));
+	b->w <<= n;
+	b->cnt -= (unsigned)n;
+	return v;
+}
+
+// icdn_jdc_refine_nonzero refines a coefficient already nonzero by one
+// correction bit (ITU T.81 G.1.2.3).
+static inline void icdn_jdc_refine_nonzero(icdn_jdc_bits *b, int16_t *c, int p1) {
+	if (icdn_jdc_bits_get(b, 1) && (*c & p1) == 0)
+		*c = (int16_t)(*c >= 0 ? *c + p1 : *c - p1);
+}
+
+// icdn_jdc_prog_block decodes one block of a progressive scan into the
+// component's coefficients; *eobrun carries end-of-band runs between
+// blocks. 0 for a bad code.
+static int icdn_jdc_prog_block(icdn_jdc *j, icdn_jdc_comp *c, size_t blk, icdn_jdc_bits *b, int *pred, unsigned *eobrun) {
+	if (j->ss == 0) {
+		if (j->ah) { // DC refinement: one more bit
+			if (icdn_jdc_bits_get(b, 1))
+				c->dcs[blk] |= 1 << j->al;
+			return 1;
+		}
+		int diff;
+		if (!icdn_jdc_dc(b, &j->dc[c->td], &diff))
+			return 0;
+		int pv = *pred + diff;
+		*pred = pv < -32767 ? -32767 : pv > 32767 ? 32767 : pv;
+		c->dcs[blk] = *pred * (1 << j->al);
+		return 1;
+	}
+	int16_t *coef = c->acs + blk * 64;
+	const icdn_jdc_huff *ac = &j->ac[c->ta];
+	int k = j->ss, p1 = 1 << j->al;
+	if (j->ah == 0) { // first pass over a band
+		if (*eobrun) {
+			(*eobrun)--;
+			return 1;
+		}
+		for (; k <= j->se; k++) {
+			int v;
+			icdn_jdc_refill(b);
+			int sym = icdn_jdc_symbol(b, ac, &v);
+			if (sym < 0)
+				return 0;
+			int r = sym >> 4;
+			if (sym & 15) {
+				k += r;
+				if (k > j->se)
+					return 0;
+				coef[k] = (int16_t)(v * p1);
+			} else if (r != 15) { // end of band, for this block and 2^r - 1 + bits more
+				*eobrun = (1u << r) - 1;
+				if (r)
+					*eobrun += icdn_jdc_bits_get(b, r);
+				break;
+			} else {
+				k += 15;
+			}
+		}
+		return 1;
+	}
+	// Refinement: a bit for every coefficient already nonzero in the band,
+	// and newly nonzero ones of magnitude 1 placed after r zero ones.
+	if (*eobrun == 0) {
+		for (; k <= j->se; k++) {
+			int v, value = 0;
+			icdn_jdc_refill(b);
+			int sym = icdn_jdc_symbol(b, ac, &v);
+			if (sym < 0 || (sym & 15) > 1)
+				return 0;
+			int r = sym >> 4;
+			if (sym & 15) {
+				value = v * p1;
+			} else if (r != 15) {
+				*eobrun = 1u << r;
+				if (r)
+					*eobrun += icdn_jdc_bits_get(b, r);
+				break;
+			}
+			for (; k <= j->se; k++) {
+				if (coef[k] != 0)
+					icdn_jdc_refine_nonzero(b, &coef[k], p1);
+				else if (r-- == 0)
+					break;
+			}
+			if (value && k <= j->se)
+				coef[k] = (int16_t)value;
+		}
+	}
+	if (*eobrun) {
+		for (; k <= j->se; k++)
+			if (coef[k] != 0)
+				icdn_jdc_refine_nonzero(b, &coef[k], p1);
+		(*eobrun)--;
+	}
+	return 1;
+}
+
+// icdn_jdc_skip_scan moves j->p past a scan's data to the marker after it.
+static int icdn_jdc_skip_scan(icdn_jdc *j) {
+	const uint8_t *p = j->p;
+	for (;;) {
+		const uint8_t *ff = memchr(p, 0xFF, (size_t)(j->end - p));
+		if (ff == NULL || ff + 1 >= j->end)
+			return 0; // truncated
+		p = ff + 1;
+		if (*p == 0 || (*p >= 0xD0 && *p <= 0xD7) || *p == 0xFF)
+			continue;
+		j->p = ff;
+		return 1;
+	}
+}
+
+// icdn_jdc_prog_scan decodes the scan at j->p, or skips it when none of its
+// coefficients reach the image at 1/8: the AC bands of every component but
+// 4:2:0 chroma. j->p ends at the marker after the scan.
+static int icdn_jdc_prog_scan(icdn_jdc *j, icdn_jdc_stream *st, volatile int *kill) {
+	if (j->ss > 0 && !j->comp[j->order[0]].quads)
+		return icdn_jdc_skip_scan(j) ? ICDN_JDC_OK : ICDN_JDC_UNSUPPORTED;
+	// One component's scan goes block by block over that component's own
+	// blocks; an interleaved one MCU by MCU.
+	int ux, uy;
+	icdn_jdc_comp *c0 = &j->comp[j->order[0]];
+	if (j->ns == 1) {
+		int cw = (j->width * c0->h + j->hmax - 1) / j->hmax, ch = (j->height * c0->v + j->vmax - 1) / j->vmax;
+		ux = (cw + 7) / 8;
+		uy = (ch + 7) / 8;
+	} else {
+		ux = (j->width + 8 * j->hmax - 1) / (8 * j->hmax);
+		uy = (j->height + 8 * j->vmax - 1) / (8 * j->vmax);
+	}
+	*st = (icdn_jdc_stream){.src = j->p, .end = j->end, .buf = st->buf};
+	st->bits.p = st->buf;
+	icdn_jdc_fill(st);
+	int pred[3] = {0, 0, 0}, left = j->restart, next_rst = 0;
+	unsigned eobrun = 0;
+	for (int y = 0; y < uy; y++) {
+		if (*kill)
+			return ICDN_JDC_KILLED;
+		for (int x = 0; x < ux; x++) {
+			if (j->restart && left-- == 0) {
+				if (icdn_jdc_overread(st))
+					return ICDN_JDC_UNSUPPORTED;
+				while (!st->marker && !st->truncated) {
+					st->bits.p = st->buf + st->len;
+					icdn_jdc_fill(st);
+				}
+				if (st->marker != 0xD0 + next_rst)
+					return ICDN_JDC_UNSUPPORTED;
+				next_rst = (next_rst + 1) & 7;
+				st->marker = 0;
+				st->len = 0;
+				st->bits = (icdn_jdc_bits){st->buf, 0, 0};
+				icdn_jdc_fill(st);
+				pred[0] = pred[1] = pred[2] = 0;
+				eobrun = 0;
+				left = j->restart - 1;
+			}
+			if (st->buf + st->len - st->bits.p < ICDN_JDC_MARGIN && !st->marker && !st->truncated)
+				icdn_jdc_fill(st);
+			if (j->ns == 1) {
+				if (!icdn_jdc_prog_block(j, c0, (size_t)y * (size_t)c0->pw + (size_t)x, &st->bits, &pred[0], &eobrun))
+					return ICDN_JDC_UNSUPPORTED;
+			} else {
+				for (int o = 0; o < j->ns; o++) {
+					icdn_jdc_comp *c = &j->comp[j->order[o]];
+					for (int by = 0; by < c->v; by++)
+						for (int bx = 0; bx < c->h; bx++) {
+							size_t blk = (size_t)(y * c->v + by) * (size_t)c->pw + (size_t)(x * c->h + bx);
+							if (!icdn_jdc_prog_block(j, c, blk, &st->bits, &pred[o], &eobrun))
+								return ICDN_JDC_UNSUPPORTED;
+						}
+				}
+			}
+			if ((st->marker || st->truncated) && icdn_jdc_overread(st))
+				return ICDN_JDC_UNSUPPORTED;
+		}
+	}
+	if (st->truncated || (st->marker >= 0xD0 && st->marker <= 0xD7))
+		return ICDN_JDC_UNSUPPORTED;
+	j->p = st->src - 2; // the marker's 0xFF
+	return ICDN_JDC_OK;
+}
+
+// icdn_jdc_progressive decodes every scan that reaches the image at 1/8,
+// then makes the planes from the coefficients.
+static int icdn_jdc_progressive(icdn_jdc *j, icdn_jdc_stream *st, volatile int *kill) {
+	for (int i = 0; i < j->ncomp; i++) {
+		icdn_jdc_comp *c = &j->comp[i];
+		size_t blocks = (size_t)c->pw * (size_t)c->ph;
+		c->dcs = calloc(blocks, sizeof *c->dcs);
+		if (c->dcs == NULL || (c->quads && (c->acs = calloc(blocks * 64, sizeof *c->acs)) == NULL))
+			return ICDN_JDC_NOMEM;
+	}
+	for (;;) {
+		int r = icdn_jdc_prog_scan(j, st, kill);
+		if (r != ICDN_JDC_OK)
+			return r;
+		r = icdn_jdc_markers(j, 0);
+		if (r == 0)
+			return ICDN_JDC_UNSUPPORTED;
+		if (r == 2)
+			break;
+	}
+	int32_t f[64] = {0};
+	for (int i = 0; i < j->ncomp; i++) {
+		icdn_jdc_comp *c = &j->comp[i];
+		const uint16_t *qz = j->quant[c->tq];
+		for (size_t by = 0; by < (size_t)c->ph; by++)
+			for (size_t bx = 0; bx < (size_t)c->pw; bx++) {
+				size_t blk = by * (size_t)c->pw + bx;
+				int64_t dc = (int64_t)c->dcs[blk] * qz[0];
+				if (!c->quads) {
+					c->plane[blk] = icdn_jdc_clamp((int)((dc + 4) >> 3) + 128);
+					continue;
+				}
+				f[0] = (int32_t)(dc < INT32_MIN ? INT32_MIN : dc > INT32_MAX ? INT32_MAX : dc);
+				const int16_t *coef = c->acs + blk * 64;
+				for (int k = 1; k < 64; k++) {
+					int pos = icdn_jdc_zigzag[k];
+					if (icdn_jdc_quarter_needs[pos])
+						f[pos] = coef[k] * qz[k];
+				}
+				size_t stride = 2 * (size_t)c->pw;
+				icdn_jdc_quads(f, c->plane + 2 * by * stride + 2 * bx, stride);
+			}
+	}
+	return ICDN_JDC_OK;
+}
+
 // icdn_jdc_decode decodes src at 1/8 scale into *out: w × h pixels of
 // *bands (1 or 3) bytes, sRGB or grey, which the caller frees. The image at
 // 1/8 is ceil(width/8) × ceil(height/8) pixels; w and h may take less of it
@@ -537,9 +807,10 @@ static int icdn_jdc_decode(const uint8_t *src, size_t n, volatile int *kill, uin
 	if (j == NULL)
 		return ICDN_JDC_NOMEM;
 	pthread_once(&icdn_jdc_quarter_once, icdn_jdc_init_quarter);
-	j->p = src;
+	j->p = src + 2;
 	j->end = src + n;
-	if (!icdn_jdc_headers(j))
+	j->adobe_transform = -1;
+	if (n < 4 || src[0] != 0xFF || src[1] != 0xD8 || icdn_jdc_markers(j, 1) != 1)
 		goto done;
 
 	int mcux = (j->width + 8 * j->hmax - 1) / (8 * j->hmax);
@@ -556,6 +827,12 @@ static int icdn_jdc_decode(const uint8_t *src, size_t n, volatile int *kill, uin
 	if ((st.buf = malloc(ICDN_JDC_WINDOW + ICDN_JDC_PAD)) == NULL)
 		goto done;
 	ret = ICDN_JDC_UNSUPPORTED;
+	if (j->progressive) {
+		if ((ret = icdn_jdc_progressive(j, &st, kill)) != ICDN_JDC_OK)
+			goto done;
+		ret = ICDN_JDC_UNSUPPORTED;
+		goto planes;
+	}
 	st.src = j->p;
 	st.end = j->end;
 	st.bits.p = st.buf;
@@ -641,6 +918,7 @@ static int icdn_jdc_decode(const uint8_t *src, size_t n, volatile int *kill, uin
 	if (st.truncated || (st.marker >= 0xD0 && st.marker <= 0xD7))
 		goto done;
 
+planes:;
 	int fw = (j->width + 7) / 8, fh = (j->height + 7) / 8, w = fw, h = fh, nb = j->ncomp;
 	if (*ow > w || *oh > h || *ow < 0 || *oh < 0)
 		goto done;
@@ -713,8 +991,11 @@ static int icdn_jdc_decode(const uint8_t *src, size_t n, volatile int *kill, uin
 	*bands = nb;
 	ret = ICDN_JDC_OK;
 done:
-	for (int i = 0; i < 3; i++)
+	for (int i = 0; i < 3; i++) {
 		free(j->comp[i].plane);
+		free(j->comp[i].dcs);
+		free(j->comp[i].acs);
+	}
 	free(j);
 	free(st.buf);
 	free(pix);

@@ -69,6 +69,10 @@ func TestJPEGDCMatchesLibjpeg(t *testing.T) {
 		{"4:2:0 Q80", jpegAs(t, vips.JpegExportParams{Quality: 80, SubsampleMode: vips.VipsForeignSubsampleOn}, false), false, 0.05},
 		{"4:2:0 Q5", jpegAs(t, vips.JpegExportParams{Quality: 5, SubsampleMode: vips.VipsForeignSubsampleOn}, false), false, 0.05},
 		{"sample photo as committed", realPhoto(t), false, 0.05},
+		{"progressive 4:2:0", jpegAs(t, vips.JpegExportParams{Quality: 80, Interlace: true, SubsampleMode: vips.VipsForeignSubsampleOn}, false), false, 0.05},
+		{"progressive 4:4:4 Q100", jpegAs(t, vips.JpegExportParams{Quality: 100, Interlace: true, SubsampleMode: vips.VipsForeignSubsampleOff}, false), true, 0},
+		{"progressive grey", jpegAs(t, vips.JpegExportParams{Quality: 85, Interlace: true}, true), true, 0},
+		{"progressive 4:2:0 Q5", jpegAs(t, vips.JpegExportParams{Quality: 5, Interlace: true, SubsampleMode: vips.VipsForeignSubsampleOn}, false), false, 0.05},
 	}
 	for name, b := range jpegDCFixtures(t) {
 		cases = append(cases, tc{name, b, !bytes.Contains([]byte(name), []byte("420")), 0.05})
@@ -110,9 +114,10 @@ func TestJPEGDCMatchesLibjpeg(t *testing.T) {
 }
 
 // TestJPEGDCLeavesTheRestToLibjpeg: files the decoder does not handle are
-// refused by it and decoded by libjpeg as before.
+// refused by it and decoded, or refused, by libjpeg as before.
 func TestJPEGDCLeavesTheRestToLibjpeg(t *testing.T) {
 	baseline := jpegAs(t, vips.JpegExportParams{Quality: 85}, false)
+	progressive := jpegAs(t, vips.JpegExportParams{Quality: 85, Interlace: true}, false)
 	img := fromBytes(t, realPhoto(t))
 	must(t, img.ToColorSpace(vips.InterpretationCMYK))
 	cmyk, _, err := img.ExportJpeg(&vips.JpegExportParams{Quality: 85})
@@ -122,10 +127,11 @@ func TestJPEGDCLeavesTheRestToLibjpeg(t *testing.T) {
 		src       []byte
 		decodable bool // libvips decodes it (fail_on=truncated)
 	}{
-		{"progressive", jpegAs(t, vips.JpegExportParams{Quality: 85, Interlace: true}, false), true},
 		{"CMYK", cmyk, true},
 		{"truncated in the scan", baseline[:len(baseline)*2/3], false},
 		{"no end of image", baseline[:len(baseline)-2], false},
+		{"progressive, truncated between scans", progressive[:bytes.LastIndex(progressive, []byte{0xff, 0xda})], false},
+		{"progressive, truncated in a scan", progressive[:len(progressive)*2/3], false},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			if _, _, _, _, ok := decodeJPEGDC(c.src); ok {
@@ -156,6 +162,7 @@ func TestJPEGDCThroughThePipeline(t *testing.T) {
 	must(t, img.SetOrientation(6))
 	rotated, _, err := img.ExportJpeg(&vips.JpegExportParams{Quality: 90, SubsampleMode: vips.VipsForeignSubsampleOff})
 	must(t, err)
+	progressive := jpegAs(t, vips.JpegExportParams{Quality: 80, Interlace: true}, false)
 	for _, c := range []struct {
 		name, chain string
 		src         []byte
@@ -166,6 +173,7 @@ func TestJPEGDCThroughThePipeline(t *testing.T) {
 		{"4:4:4, EXIF orientation 6", "w-100", rotated, 0},
 		{"4:4:4, random access", "w-200,rt-90", src444, 0},
 		{"4:2:0 sample photo", "w-200", realPhoto(t), 0.05},
+		{"progressive 4:2:0", "w-200", progressive, 0.05},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			before := jpegDCDecodes.Load()
