@@ -224,8 +224,9 @@ func (j *job) estimateMemory() int64 {
 	if !thumbnail {
 		est += px(j.width, j.height)
 	}
-	// Some decoders hold the whole frame whatever the shrink.
-	est += int64(j.width) * int64(j.height) * wholeFrameDecoderBytesPerPixel(j.srcType)
+	// Some decoders hold the whole frame whatever the shrink; so does
+	// libjpeg, in coefficients, for a progressive file.
+	est += int64(j.width) * int64(j.height) * (wholeFrameDecoderBytesPerPixel(j.srcType) + j.jpegCoefBytes)
 	if j.bmp != nil {
 		est += px(j.width, j.height) // the Go buffer the rows are decoded into
 	}
@@ -263,8 +264,9 @@ func (j *job) estimateMemory() int64 {
 // their own planes, nsgif into a frame buffer. Measured with
 // bench/transformrate (peak RSS of a 300 px thumbnail from 5 and 20 MP
 // sources, and from flat 49 MP ones of a few KB): HEIF 7.7–9.7 bytes,
-// JPEG XL 6.3–6.8, GIF 4.6–5.0. JPEG, PNG, WebP and TIFF shrink or stream
-// on load and hold no more than the estimate's other terms.
+// JPEG XL 6.3–6.8, GIF 4.6–5.0. PNG, WebP, TIFF and sequential JPEG shrink
+// or stream on load and hold no more than the estimate's other terms; a
+// progressive JPEG is counted apart (progressiveJPEGBytesPerPixel).
 func wholeFrameDecoderBytesPerPixel(t vips.ImageType) int64 {
 	switch t {
 	case vips.ImageTypeHEIF, vips.ImageTypeAVIF:

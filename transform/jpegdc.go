@@ -36,6 +36,20 @@ static int icdn_jdc_builtin(const char *name) {
 	return 0;
 }
 
+// icdn_jdc_coef_bytes is what libjpeg holds per source pixel to decode a
+// progressive file, whatever the scale: every coefficient of the image, 2
+// bytes for each sample of each component. 0 for a sequential file.
+static int icdn_jdc_coef_bytes(VipsImage *hdr) {
+	int interlaced = 0;
+	const char *sub = NULL;
+	if (!vips_image_get_typeof(hdr, "interlaced") || vips_image_get_int(hdr, "interlaced", &interlaced) || !interlaced)
+		return 0;
+	if (hdr->Bands == 3 && vips_image_get_typeof(hdr, "jpeg-chroma-subsample") &&
+		!vips_image_get_string(hdr, "jpeg-chroma-subsample", &sub) && sub && strcmp(sub, "4:2:0") == 0)
+		return 3;
+	return 2 * hdr->Bands;
+}
+
 static void *icdn_jdc_copy_meta(VipsImage *from, const char *name, GValue *value, void *to) {
 	if (!icdn_jdc_builtin(name))
 		vips_image_set((VipsImage *) to, name, value);
@@ -134,4 +148,18 @@ func decodeJPEGDC(src []byte) (pix []byte, w, h, bands int, ok bool) {
 	defer C.free(unsafe.Pointer(out))
 	w, h, bands = int(cw), int(ch), int(cb)
 	return C.GoBytes(unsafe.Pointer(out), C.int(w*h*bands)), w, h, bands, true
+}
+
+// progressiveJPEGBytesPerPixel is what libjpeg holds per source pixel for a
+// progressive JPEG, whose scans it decodes into a whole-image coefficient
+// buffer before the first row: 3 bytes for 4:2:0, 6 for 4:4:4, 2 for grey,
+// 8 for CMYK; 0 for a sequential file (hdr: the source's header). The DC
+// decoder holds about a third of that, but the estimate is made before it
+// has accepted the file.
+func progressiveJPEGBytesPerPixel(hdr *vips.ImageRef) int64 {
+	in := cImage(hdr)
+	if in == nil {
+		return 0
+	}
+	return int64(C.icdn_jdc_coef_bytes(in))
 }

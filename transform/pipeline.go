@@ -24,9 +24,10 @@ type job struct {
 	animate       bool       // keep every frame in the output
 	page          int        // 1-based page or frame to decode (pg-), one frame then; 0 = unset
 
-	sources  Sources           // the origins layers and fonts are read from (Options)
-	inputs   map[string][]byte // fetched layer images and font files, by origin path
-	inputMem int64             // their bytes and decoded pixels, for the memory estimate
+	sources       Sources           // the origins layers and fonts are read from (Options)
+	inputs        map[string][]byte // fetched layer images and font files, by origin path
+	inputMem      int64             // their bytes and decoded pixels, for the memory estimate
+	jpegCoefBytes int64             // per source pixel, libjpeg's buffer for a progressive file
 
 	roots      roots // images the deadline kills (roots.go)
 	img        *vips.ImageRef

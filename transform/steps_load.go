@@ -56,6 +56,9 @@ func inspectSource(j *job) error {
 	}
 	defer hdr.Close()
 	j.frames = max(hdr.Pages(), 1)
+	if j.srcType == vips.ImageTypeJPEG {
+		j.jpegCoefBytes = progressiveJPEGBytesPerPixel(hdr)
+	}
 	if j.page > 0 {
 		if hdr, err = j.openPageHeader(); err != nil {
 			return err
