@@ -464,6 +464,34 @@ static inline int icdn_jdc_skip(icdn_jdc_bits *b, const icdn_jdc_huff *ac, int k
 	return 1;
 }
 
+// icdn_jdc_restart moves the stream past the restart marker expected next
+// (*next, 0–7), ending a segment: bytes its blocks did not use are skipped,
+// as libjpeg does. 0 when the blocks read past the segment's data or the
+// marker is not the one expected.
+static int icdn_jdc_restart(icdn_jdc_stream *st, int *next) {
+	if (icdn_jdc_overread(st))
+		return 0;
+	while (!st->marker && !st->truncated) {
+		st->bits.p = st->buf + st->len;
+		icdn_jdc_fill(st);
+	}
+	if (st->marker != 0xD0 + *next)
+		return 0;
+	*next = (*next + 1) & 7;
+	st->marker = 0;
+	st->len = 0;
+	st->bits = (icdn_jdc_bits){st->buf, 0, 0};
+	icdn_jdc_fill(st);
+	return 1;
+}
+
+// icdn_jdc_ready makes sure the window holds an MCU's worth of data, unless
+// the scan's data has ended.
+static inline void icdn_jdc_ready(icdn_jdc_stream *st) {
+	if (st->buf + st->len - st->bits.p < ICDN_JDC_MARGIN && !st->marker && !st->truncated)
+		icdn_jdc_fill(st);
+}
+
 // icdn_jdc_block decodes one block's DC difference and skips the rest.
 static inline int icdn_jdc_block(icdn_jdc_bits *b, const icdn_jdc_huff *dc, const icdn_jdc_huff *ac, int *diff) {
 	return icdn_jdc_dc(b, dc, diff) && icdn_jdc_skip(b, ac, 1);
@@ -704,25 +732,13 @@ static int icdn_jdc_prog_scan(icdn_jdc *j, icdn_jdc_stream *st, volatile int *ki
 			return ICDN_JDC_KILLED;
 		for (int x = 0; x < ux; x++) {
 			if (j->restart && left-- == 0) {
-				if (icdn_jdc_overread(st))
+				if (!icdn_jdc_restart(st, &next_rst))
 					return ICDN_JDC_UNSUPPORTED;
-				while (!st->marker && !st->truncated) {
-					st->bits.p = st->buf + st->len;
-					icdn_jdc_fill(st);
-				}
-				if (st->marker != 0xD0 + next_rst)
-					return ICDN_JDC_UNSUPPORTED;
-				next_rst = (next_rst + 1) & 7;
-				st->marker = 0;
-				st->len = 0;
-				st->bits = (icdn_jdc_bits){st->buf, 0, 0};
-				icdn_jdc_fill(st);
 				pred[0] = pred[1] = pred[2] = 0;
 				eobrun = 0;
 				left = j->restart - 1;
 			}
-			if (st->buf + st->len - st->bits.p < ICDN_JDC_MARGIN && !st->marker && !st->truncated)
-				icdn_jdc_fill(st);
+			icdn_jdc_ready(st);
 			if (j->ns == 1) {
 				if (!icdn_jdc_prog_block(j, c0, (size_t)y * (size_t)c0->pw + (size_t)x, &st->bits, &pred[0], &eobrun))
 					return ICDN_JDC_UNSUPPORTED;
@@ -848,27 +864,12 @@ static int icdn_jdc_decode(const uint8_t *src, size_t n, volatile int *kill, uin
 		}
 		for (int mx = 0; mx < mcux; mx++) {
 			if (j->restart && left-- == 0) {
-				// The segment ends at the restart marker expected next
-				// (bytes the blocks did not use are skipped, as libjpeg
-				// does); reading resumes after it.
-				if (icdn_jdc_overread(&st))
+				if (!icdn_jdc_restart(&st, &next_rst))
 					goto done;
-				while (!st.marker && !st.truncated) {
-					st.bits.p = st.buf + st.len;
-					icdn_jdc_fill(&st);
-				}
-				if (st.marker != 0xD0 + next_rst)
-					goto done;
-				next_rst = (next_rst + 1) & 7;
-				st.marker = 0;
-				st.len = 0;
-				st.bits = (icdn_jdc_bits){st.buf, 0, 0};
-				icdn_jdc_fill(&st);
 				pred[0] = pred[1] = pred[2] = 0;
 				left = j->restart - 1;
 			}
-			if (st.buf + st.len - st.bits.p < ICDN_JDC_MARGIN && !st.marker && !st.truncated)
-				icdn_jdc_fill(&st);
+			icdn_jdc_ready(&st);
 			for (int o = 0; o < j->ncomp; o++) {
 				icdn_jdc_comp *c = &j->comp[j->order[o]];
 				const icdn_jdc_huff *dc = &j->dc[c->td], *ac = &j->ac[c->ta];
