@@ -1,4 +1,4 @@
-// DC-only decoding of baseline JPEGs: the image at 1/8 of its size.
+// DC-only decoding of JPEGs: the image at 1/8 of its size.
 //
 // At 1/8 scale each 8×8 block becomes one pixel, its mean, which is the
 // block's DC coefficient over 8. libjpeg still decodes every AC
