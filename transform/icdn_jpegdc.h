@@ -587,6 +587,29 @@ static inline void icdn_jdc_quads(const int32_t f[64], uint8_t *out, size_t stri
 	}
 }
 
+// icdn_jdc_put writes block (bx, by) of c from its dequantised DC: its mean,
+// or for 4:2:0 chroma the means of its quarters, from f (its AC
+// coefficients by position; f[0] is set here) unless flat says they are
+// all zero.
+static inline void icdn_jdc_put(icdn_jdc_comp *c, size_t bx, size_t by, int64_t dc, int32_t f[64], int flat) {
+	// The block's mean: DC × quantiser / 8, rounded, around the 128 the
+	// encoder took away.
+	int64_t m = ((dc + 4) >> 3) + 128;
+	uint8_t mean = m < 0 ? 0 : m > 255 ? 255 : (uint8_t)m;
+	if (!c->quads) {
+		c->plane[by * (size_t)c->pw + bx] = mean;
+		return;
+	}
+	size_t stride = 2 * (size_t)c->pw;
+	uint8_t *q = c->plane + 2 * by * stride + 2 * bx;
+	if (flat) {
+		q[0] = q[1] = q[stride] = q[stride + 1] = mean;
+		return;
+	}
+	f[0] = (int32_t)(dc < INT32_MIN ? INT32_MIN : dc > INT32_MAX ? INT32_MAX : dc);
+	icdn_jdc_quads(f, q, stride);
+}
+
 // icdn_jdc_bits_get reads n (1 to 16) raw bits.
 static inline unsigned icdn_jdc_bits_get(icdn_jdc_bits *b, int n) {
 	icdn_jdc_refill(b);
@@ -790,146 +813,86 @@ static int icdn_jdc_progressive(icdn_jdc *j, icdn_jdc_stream *st, volatile int *
 		for (size_t by = 0; by < (size_t)c->ph; by++)
 			for (size_t bx = 0; bx < (size_t)c->pw; bx++) {
 				size_t blk = by * (size_t)c->pw + bx;
-				int64_t dc = (int64_t)c->dcs[blk] * qz[0];
-				if (!c->quads) {
-					c->plane[blk] = icdn_jdc_clamp((int)((dc + 4) >> 3) + 128);
-					continue;
+				if (c->quads) {
+					const int16_t *coef = c->acs + blk * 64;
+					for (int k = 1; k < 64; k++) {
+						int pos = icdn_jdc_zigzag[k];
+						if (icdn_jdc_quarter_needs[pos])
+							f[pos] = coef[k] * qz[k];
+					}
 				}
-				f[0] = (int32_t)(dc < INT32_MIN ? INT32_MIN : dc > INT32_MAX ? INT32_MAX : dc);
-				const int16_t *coef = c->acs + blk * 64;
-				for (int k = 1; k < 64; k++) {
-					int pos = icdn_jdc_zigzag[k];
-					if (icdn_jdc_quarter_needs[pos])
-						f[pos] = coef[k] * qz[k];
-				}
-				size_t stride = 2 * (size_t)c->pw;
-				icdn_jdc_quads(f, c->plane + 2 * by * stride + 2 * bx, stride);
+				icdn_jdc_put(c, bx, by, (int64_t)c->dcs[blk] * qz[0], f, 0);
 			}
 	}
 	return ICDN_JDC_OK;
 }
 
-// icdn_jdc_decode decodes src at 1/8 scale into *out: w × h pixels of
-// *bands (1 or 3) bytes, sRGB or grey, which the caller frees. The image at
-// 1/8 is ceil(width/8) × ceil(height/8) pixels; w and h may take less of it
-// (libvips rounds down), and 0 takes all of it, which *w and *h then say.
-// *kill is read between MCU rows; when it is set the decode stops with
-// ICDN_JDC_KILLED.
-static int icdn_jdc_decode(const uint8_t *src, size_t n, volatile int *kill, uint8_t **out, int *ow, int *oh, int *bands) {
-	icdn_jdc *j = calloc(1, sizeof *j);
-	icdn_jdc_stream st = {0};
-	uint8_t *pix = NULL;
-	int ret = ICDN_JDC_UNSUPPORTED;
-	if (j == NULL)
-		return ICDN_JDC_NOMEM;
-	pthread_once(&icdn_jdc_quarter_once, icdn_jdc_init_quarter);
-	j->p = src + 2;
-	j->end = src + n;
-	j->adobe_transform = -1;
-	if (n < 4 || src[0] != 0xFF || src[1] != 0xD8 || icdn_jdc_markers(j, 1) != 1)
-		goto done;
-
+// icdn_jdc_sequential decodes a sequential file's one scan, at j->p, into
+// the planes.
+static int icdn_jdc_sequential(icdn_jdc *j, icdn_jdc_stream *st, volatile int *kill) {
 	int mcux = (j->width + 8 * j->hmax - 1) / (8 * j->hmax);
 	int mcuy = (j->height + 8 * j->vmax - 1) / (8 * j->vmax);
-	ret = ICDN_JDC_NOMEM;
-	for (int i = 0; i < j->ncomp; i++) {
-		icdn_jdc_comp *c = &j->comp[i];
-		c->pw = mcux * c->h;
-		c->ph = mcuy * c->v;
-		c->quads = i > 0 && c->h * 2 == j->hmax && c->v * 2 == j->vmax;
-		if ((c->plane = malloc((size_t)c->pw * (size_t)c->ph * (c->quads ? 4 : 1))) == NULL)
-			goto done;
-	}
-	if ((st.buf = malloc(ICDN_JDC_WINDOW + ICDN_JDC_PAD)) == NULL)
-		goto done;
-	ret = ICDN_JDC_UNSUPPORTED;
-	if (j->progressive) {
-		if ((ret = icdn_jdc_progressive(j, &st, kill)) != ICDN_JDC_OK)
-			goto done;
-		ret = ICDN_JDC_UNSUPPORTED;
-		goto planes;
-	}
-	st.src = j->p;
-	st.end = j->end;
-	st.bits.p = st.buf;
-	icdn_jdc_fill(&st);
-
 	int pred[3] = {0, 0, 0}, left = j->restart, next_rst = 0;
 	int32_t f[64] = {0}; // a 4:2:0 chroma block's coefficients
 	uint8_t set[64];      // the positions of f set
+	st->src = j->p;
+	st->end = j->end;
+	st->bits.p = st->buf;
+	icdn_jdc_fill(st);
 	for (int my = 0; my < mcuy; my++) {
-		if (*kill) {
-			ret = ICDN_JDC_KILLED;
-			goto done;
-		}
+		if (*kill)
+			return ICDN_JDC_KILLED;
 		for (int mx = 0; mx < mcux; mx++) {
 			if (j->restart && left-- == 0) {
-				if (!icdn_jdc_restart(&st, &next_rst))
-					goto done;
+				if (!icdn_jdc_restart(st, &next_rst))
+					return ICDN_JDC_UNSUPPORTED;
 				pred[0] = pred[1] = pred[2] = 0;
 				left = j->restart - 1;
 			}
-			icdn_jdc_ready(&st);
+			icdn_jdc_ready(st);
 			for (int o = 0; o < j->ncomp; o++) {
 				icdn_jdc_comp *c = &j->comp[j->order[o]];
 				const icdn_jdc_huff *dc = &j->dc[c->td], *ac = &j->ac[c->ta];
 				const uint16_t *qz = j->quant[c->tq];
-				for (int by = 0; by < c->v; by++) {
-					for (int bx = 0; bx < c->h; bx++) {
-						size_t bxx = (size_t)(mx * c->h + bx), byy = (size_t)(my * c->v + by);
-						int diff, pv, nset = 0;
-						if (c->quads) {
-							if (!icdn_jdc_coefs(&st.bits, dc, ac, qz, &diff, f, set, &nset))
-								goto done;
-						} else if (!icdn_jdc_block(&st.bits, dc, ac, &diff)) {
-							goto done; // a code the tables do not have
-						}
-						pv = pred[j->order[o]] + diff;
-						pv = pv < -32767 ? -32767 : pv > 32767 ? 32767 : pv;
-						pred[j->order[o]] = pv;
-						// The block's mean: DC × quantiser / 8, rounded,
-						// around the 128 the encoder took away.
-						uint8_t mean = icdn_jdc_clamp((int)(((int64_t)pv * qz[0] + 4) >> 3) + 128);
-						if (!c->quads) {
-							c->plane[byy * (size_t)c->pw + bxx] = mean;
-							continue;
-						}
-						size_t stride = 2 * (size_t)c->pw;
-						uint8_t *q = c->plane + 2 * byy * stride + 2 * bxx;
-						if (nset == 0) { // flat: every quarter is the mean
-							q[0] = q[1] = q[stride] = q[stride + 1] = mean;
-							continue;
-						}
-						f[0] = pv * qz[0];
-						icdn_jdc_quads(f, q, stride);
-						for (int i = 0; i < nset; i++)
-							f[set[i]] = 0;
-					}
+				for (int b = 0; b < c->v * c->h; b++) {
+					int diff, nset = 0;
+					if (c->quads ? !icdn_jdc_coefs(&st->bits, dc, ac, qz, &diff, f, set, &nset)
+					             : !icdn_jdc_block(&st->bits, dc, ac, &diff))
+						return ICDN_JDC_UNSUPPORTED; // a code the tables do not have
+					int pv = pred[o] + diff;
+					pred[o] = pv = pv < -32767 ? -32767 : pv > 32767 ? 32767 : pv;
+					icdn_jdc_put(c, (size_t)(mx * c->h + b % c->h), (size_t)(my * c->v + b / c->h), (int64_t)pv * qz[0], f, nset == 0);
+					for (int i = 0; i < nset; i++)
+						f[set[i]] = 0;
 				}
 			}
 			// Past a marker or the file's end there is no more to unstuff:
 			// the MCU just read must not have gone past the data into the
 			// zeros after it (it cannot have gone past those).
-			if ((st.marker || st.truncated) && icdn_jdc_overread(&st))
-				goto done;
+			if ((st->marker || st->truncated) && icdn_jdc_overread(st))
+				return ICDN_JDC_UNSUPPORTED;
 		}
 	}
 	// A truncated scan, or one whose restart markers ended early, is left
 	// to libjpeg.
-	if (st.truncated || (st.marker >= 0xD0 && st.marker <= 0xD7))
-		goto done;
+	if (st->truncated || (st->marker >= 0xD0 && st->marker <= 0xD7))
+		return ICDN_JDC_UNSUPPORTED;
+	return ICDN_JDC_OK;
+}
 
-planes:;
+// icdn_jdc_pixels makes the output from the planes: w × h pixels (see
+// icdn_jdc_decode) of grey, or of RGB from YCbCr.
+static int icdn_jdc_pixels(const icdn_jdc *j, uint8_t **out, int *ow, int *oh, int *bands) {
 	int fw = (j->width + 7) / 8, fh = (j->height + 7) / 8, w = fw, h = fh, nb = j->ncomp;
 	if (*ow > w || *oh > h || *ow < 0 || *oh < 0)
-		goto done;
+		return ICDN_JDC_UNSUPPORTED;
 	if (*ow > 0 && *oh > 0) {
 		w = *ow;
 		h = *oh;
 	}
-	ret = ICDN_JDC_NOMEM;
-	if ((pix = malloc((size_t)w * (size_t)h * (size_t)nb)) == NULL)
-		goto done;
+	uint8_t *pix = malloc((size_t)w * (size_t)h * (size_t)nb);
+	if (pix == NULL)
+		return ICDN_JDC_NOMEM;
 	if (nb == 1) {
 		for (int y = 0; y < h; y++)
 			memcpy(pix + (size_t)y * (size_t)w, j->comp[0].plane + (size_t)y * (size_t)j->comp[0].pw, (size_t)w);
@@ -944,7 +907,8 @@ planes:;
 		if (up == NULL || t == NULL) {
 			free(up);
 			free(t);
-			goto done;
+			free(pix);
+			return ICDN_JDC_NOMEM;
 		}
 		for (int y = 0; y < h; y++) {
 			for (int ci = 1; ci <= 2; ci++) {
@@ -986,11 +950,48 @@ planes:;
 		free(t);
 	}
 	*out = pix;
-	pix = NULL;
 	*ow = w;
 	*oh = h;
 	*bands = nb;
-	ret = ICDN_JDC_OK;
+	return ICDN_JDC_OK;
+}
+
+// icdn_jdc_decode decodes src at 1/8 scale into *out: w × h pixels of
+// *bands (1 or 3) bytes, sRGB or grey, which the caller frees. The image at
+// 1/8 is ceil(width/8) × ceil(height/8) pixels; w and h may take less of it
+// (libvips rounds down), and 0 takes all of it, which *w and *h then say.
+// *kill is read between MCU rows; when it is set the decode stops with
+// ICDN_JDC_KILLED.
+static int icdn_jdc_decode(const uint8_t *src, size_t n, volatile int *kill, uint8_t **out, int *ow, int *oh, int *bands) {
+	icdn_jdc *j = calloc(1, sizeof *j);
+	icdn_jdc_stream st = {0};
+	int ret = ICDN_JDC_UNSUPPORTED;
+	if (j == NULL)
+		return ICDN_JDC_NOMEM;
+	pthread_once(&icdn_jdc_quarter_once, icdn_jdc_init_quarter);
+	j->p = src + 2;
+	j->end = src + n;
+	j->adobe_transform = -1;
+	if (n < 4 || src[0] != 0xFF || src[1] != 0xD8 || icdn_jdc_markers(j, 1) != 1)
+		goto done;
+
+	int mcux = (j->width + 8 * j->hmax - 1) / (8 * j->hmax);
+	int mcuy = (j->height + 8 * j->vmax - 1) / (8 * j->vmax);
+	ret = ICDN_JDC_NOMEM;
+	for (int i = 0; i < j->ncomp; i++) {
+		icdn_jdc_comp *c = &j->comp[i];
+		c->pw = mcux * c->h;
+		c->ph = mcuy * c->v;
+		c->quads = i > 0 && c->h * 2 == j->hmax && c->v * 2 == j->vmax;
+		if ((c->plane = malloc((size_t)c->pw * (size_t)c->ph * (c->quads ? 4 : 1))) == NULL)
+			goto done;
+	}
+	if ((st.buf = malloc(ICDN_JDC_WINDOW + ICDN_JDC_PAD)) == NULL)
+		goto done;
+	ret = j->progressive ? icdn_jdc_progressive(j, &st, kill) : icdn_jdc_sequential(j, &st, kill);
+	if (ret != ICDN_JDC_OK)
+		goto done;
+	ret = icdn_jdc_pixels(j, out, ow, oh, bands);
 done:
 	for (int i = 0; i < 3; i++) {
 		free(j->comp[i].plane);
@@ -999,7 +1000,6 @@ done:
 	}
 	free(j);
 	free(st.buf);
-	free(pix);
 	return ret;
 }
 
