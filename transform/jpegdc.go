@@ -109,6 +109,21 @@ var errJPEGDCKilled = errors.New("transform: JPEG decode stopped")
 // them.
 const jpegDCMinPixels = 1 << 14
 
+// openJPEG opens a JPEG with libvips' jpegload, shrunk on load by
+// o.jpegShrink; at 8 the DC decoder then decodes what it can. r is the
+// job's roots, whose kill flag stops that decode.
+func openJPEG(src []byte, o loadOptions, r *roots) (*vips.ImageRef, error) {
+	img, err := openImage(vips.ImageTypeJPEG, src, o)
+	if err != nil || o.jpegShrink != 8 {
+		return img, err
+	}
+	if err := decodeEighth(src, img, r); err != nil {
+		img.Close()
+		return nil, err
+	}
+	return img, nil
+}
+
 // decodeEighth replaces hdr, libvips' jpegload of src at shrink 8, with the
 // same image decoded by icdn_jpegdc.h when that decoder handles the file.
 // hdr becomes a root first, so that the deadline's kill flag reaches the

@@ -162,14 +162,10 @@ func (j *job) open() (*vips.ImageRef, error) {
 	case resizeFirst && j.srcType == vips.ImageTypeJPEG:
 		opts.jpegShrink = jpegShrink(j.width, j.height, g.resizeW, g.resizeH)
 	}
-	img, err := openImage(j.srcType, j.src, opts)
-	if err == nil && opts.jpegShrink == 8 {
-		if err = decodeEighth(j.src, img, &j.roots); err != nil {
-			img.Close()
-			return nil, err
-		}
+	if opts.jpegShrink > 1 {
+		return openJPEG(j.src, opts, &j.roots)
 	}
-	return img, err
+	return openImage(j.srcType, j.src, opts)
 }
 
 // openShrunkJPEG decodes a JPEG at 1/f of its size in the DCT (f from
@@ -179,18 +175,11 @@ func (j *job) open() (*vips.ImageRef, error) {
 // times the pixels; the answers differ from vips_thumbnail's by about 1/255
 // on average (bench/RESULTS.md, output check). imgproxy decodes the same
 // way. thumbnail_image still applies the EXIF orientation, the
-// premultiplied resize and the smart crop. At 1/8 the DC decoder
-// (jpegdc.go) decodes what it can.
+// premultiplied resize and the smart crop.
 func openShrunkJPEG(src []byte, f, w, h int, crop vips.Interesting, size vips.Size, r *roots) (*vips.ImageRef, error) {
-	img, err := openImage(vips.ImageTypeJPEG, src, loadOptions{sequential: true, jpegShrink: f})
+	img, err := openJPEG(src, loadOptions{sequential: true, jpegShrink: f}, r)
 	if err != nil {
 		return nil, err
-	}
-	if f == 8 {
-		if err := decodeEighth(src, img, r); err != nil {
-			img.Close()
-			return nil, err
-		}
 	}
 	if err := img.ThumbnailWithSize(w, h, crop, size); err != nil {
 		img.Close()
