@@ -15,7 +15,7 @@ import (
 // package's tests show that this source takes that path). Through the S3
 // server and Caddy the answer is the transform package's own, and shows
 // what libvips' own thumbnail of the photo shows, for the sample photo as
-// committed (4:2:0) and re-encoded 4:4:4.
+// committed (4:2:0) and re-encoded 4:4:4 and progressive.
 func TestJPEGShrunkByEight(t *testing.T) {
 	transform.Startup()
 	src420 := sample(t, "photos/sunset.jpg")
@@ -24,12 +24,16 @@ func TestJPEGShrunkByEight(t *testing.T) {
 		t.Fatal(err)
 	}
 	src444, _, err := img.ExportJpeg(&vips.JpegExportParams{Quality: 90, SubsampleMode: vips.VipsForeignSubsampleOff, StripMetadata: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	progressive, _, err := img.ExportJpeg(&vips.JpegExportParams{Quality: 85, Interlace: true, StripMetadata: true})
 	img.Close()
 	if err != nil {
 		t.Fatal(err)
 	}
 	s3srv.MakeBucket(t, "eighth")
-	sources := map[string][]byte{"420.jpg": src420, "444.jpg": src444}
+	sources := map[string][]byte{"420.jpg": src420, "444.jpg": src444, "progressive.jpg": progressive}
 	for name, b := range sources {
 		s3srv.Put(t, "eighth", name, b, "image/jpeg")
 	}
