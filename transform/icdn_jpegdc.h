@@ -485,6 +485,20 @@ static int icdn_jdc_restart(icdn_jdc_stream *st, int *next) {
 	return 1;
 }
 
+// icdn_jdc_begin starts the stream at a scan's data, p.
+static void icdn_jdc_begin(icdn_jdc_stream *st, const uint8_t *p, const uint8_t *end) {
+	*st = (icdn_jdc_stream){.src = p, .end = end, .buf = st->buf};
+	st->bits.p = st->buf;
+	icdn_jdc_fill(st);
+}
+
+// icdn_jdc_ended reports whether a scan's data ended as it should: at a
+// marker other than a restart (a truncated scan, or one whose restart
+// markers ended early, is left to libjpeg).
+static int icdn_jdc_ended(const icdn_jdc_stream *st) {
+	return !st->truncated && !(st->marker >= 0xD0 && st->marker <= 0xD7);
+}
+
 // icdn_jdc_ready makes sure the window holds an MCU's worth of data, unless
 // the scan's data has ended.
 static inline void icdn_jdc_ready(icdn_jdc_stream *st) {
@@ -745,9 +759,7 @@ static int icdn_jdc_prog_scan(icdn_jdc *j, icdn_jdc_stream *st, volatile int *ki
 		ux = (j->width + 8 * j->hmax - 1) / (8 * j->hmax);
 		uy = (j->height + 8 * j->vmax - 1) / (8 * j->vmax);
 	}
-	*st = (icdn_jdc_stream){.src = j->p, .end = j->end, .buf = st->buf};
-	st->bits.p = st->buf;
-	icdn_jdc_fill(st);
+	icdn_jdc_begin(st, j->p, j->end);
 	int pred[3] = {0, 0, 0}, left = j->restart, next_rst = 0;
 	unsigned eobrun = 0;
 	for (int y = 0; y < uy; y++) {
@@ -780,7 +792,7 @@ static int icdn_jdc_prog_scan(icdn_jdc *j, icdn_jdc_stream *st, volatile int *ki
 				return ICDN_JDC_UNSUPPORTED;
 		}
 	}
-	if (st->truncated || (st->marker >= 0xD0 && st->marker <= 0xD7))
+	if (!icdn_jdc_ended(st))
 		return ICDN_JDC_UNSUPPORTED;
 	j->p = st->src - 2; // the marker's 0xFF
 	return ICDN_JDC_OK;
@@ -835,10 +847,7 @@ static int icdn_jdc_sequential(icdn_jdc *j, icdn_jdc_stream *st, volatile int *k
 	int pred[3] = {0, 0, 0}, left = j->restart, next_rst = 0;
 	int32_t f[64] = {0}; // a 4:2:0 chroma block's coefficients
 	uint8_t set[64];      // the positions of f set
-	st->src = j->p;
-	st->end = j->end;
-	st->bits.p = st->buf;
-	icdn_jdc_fill(st);
+	icdn_jdc_begin(st, j->p, j->end);
 	for (int my = 0; my < mcuy; my++) {
 		if (*kill)
 			return ICDN_JDC_KILLED;
@@ -873,11 +882,7 @@ static int icdn_jdc_sequential(icdn_jdc *j, icdn_jdc_stream *st, volatile int *k
 				return ICDN_JDC_UNSUPPORTED;
 		}
 	}
-	// A truncated scan, or one whose restart markers ended early, is left
-	// to libjpeg.
-	if (st->truncated || (st->marker >= 0xD0 && st->marker <= 0xD7))
-		return ICDN_JDC_UNSUPPORTED;
-	return ICDN_JDC_OK;
+	return icdn_jdc_ended(st) ? ICDN_JDC_OK : ICDN_JDC_UNSUPPORTED;
 }
 
 // icdn_jdc_pixels makes the output from the planes: w × h pixels (see
